@@ -1,0 +1,74 @@
+using System.Buffers;
+
+namespace Retail.Codecs;
+
+/// <summary>
+/// A pooled, growable window over a stream: the unread bytes are <c>Buffer[Start..End]</c>. Grows up
+/// to a limit so that memory stays bounded whatever the input.
+/// </summary>
+internal sealed class ByteWindow : IDisposable
+{
+    private readonly Stream _stream;
+    private readonly bool _leaveOpen;
+    private readonly int _maxSize;
+
+    public ByteWindow(Stream stream, int maxSize, bool leaveOpen)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
+        _stream = stream;
+        _leaveOpen = leaveOpen;
+        _maxSize = maxSize;
+        Buffer = ArrayPool<byte>.Shared.Rent(Math.Min(64 * 1024, maxSize));
+    }
+
+    public byte[] Buffer { get; private set; }
+    public int Start { get; set; }
+    public int End { get; private set; }
+    public bool Eof { get; private set; }
+    public ReadOnlySpan<byte> Unread => Buffer.AsSpan(Start, End - Start);
+
+    /// <summary>True when the window cannot take more bytes without dropping unread ones.</summary>
+    public bool Full => Start == 0 && End == Buffer.Length && Buffer.Length >= _maxSize;
+
+    /// <summary>Reads more bytes, keeping the unread ones; returns false at end of stream or when full.</summary>
+    public bool Fill()
+    {
+        if (Eof) return false;
+        if (Start > 0)
+        {
+            Buffer.AsSpan(Start, End - Start).CopyTo(Buffer);
+            End -= Start;
+            Start = 0;
+        }
+        if (End == Buffer.Length)
+        {
+            if (Buffer.Length >= _maxSize) return false;
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(Buffer.Length * 2, _maxSize));
+            Buffer.AsSpan(0, End).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = bigger;
+        }
+        int n = _stream.Read(Buffer, End, Buffer.Length - End);
+        if (n == 0)
+        {
+            Eof = true;
+            return false;
+        }
+        End += n;
+        return true;
+    }
+
+    /// <summary>Drops every unread byte (used to skip the rest of an oversized row).</summary>
+    public void DiscardUnread() => Start = End;
+
+    public void Dispose()
+    {
+        if (Buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = [];
+        }
+        if (!_leaveOpen) _stream.Dispose();
+    }
+}

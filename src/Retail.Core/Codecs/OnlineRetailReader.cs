@@ -1,0 +1,200 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
+namespace Retail.Codecs;
+
+/// <summary>Options of <see cref="OnlineRetailReader"/>.</summary>
+public sealed class OnlineRetailReaderOptions : RetailReaderOptions
+{
+    /// <summary>CSV (default; the data set's own format) or TSV (as written by <see cref="RetailDelimitedWriter"/>).</summary>
+    public DelimitedFormat Format { get; set; } = DelimitedFormat.Csv;
+
+    /// <summary>UTF-8 (default, BOM optional) or Latin-1.</summary>
+    public TextEncoding Encoding { get; set; } = TextEncoding.Utf8;
+}
+
+/// <summary>
+/// Reads the Online Retail II data set (and files in the same shape) into <see cref="RetailTransaction"/>s,
+/// streaming, in constant memory.
+/// </summary>
+/// <remarks>
+/// <para>The header is matched by name, in any order and case: <c>Invoice</c> (or <c>InvoiceNo</c>),
+/// <c>StockCode</c>, <c>Description</c>, <c>Quantity</c>, <c>InvoiceDate</c>, <c>Price</c> (or
+/// <c>UnitPrice</c>), <c>Customer ID</c> (or <c>Customer_ID</c>, <c>CustomerID</c>), <c>Country</c>.
+/// Other columns are ignored.</para>
+/// <para>Values are kept exactly: descriptions are not trimmed, <c>13085.0</c>-style customer ids stay
+/// text, an empty customer id stays empty, cancellations (<c>C…</c> invoices, negative quantities)
+/// are ordinary rows. Dates may be <c>2009-12-01 07:45:00</c> or <c>12/1/2010 08:26</c>.</para>
+/// <para>A bad row (unbalanced quote, wrong field count, non-numeric Quantity or Price, unparseable
+/// date, invalid UTF-8, oversized) throws <see cref="RetailFormatException"/> in strict mode, or is
+/// skipped, counted and reported through <see cref="RetailReaderOptions.OnError"/> in lenient mode.</para>
+/// </remarks>
+public sealed class OnlineRetailReader : IDisposable
+{
+    private static readonly string[][] HeaderAliases =
+    [
+        ["Invoice", "InvoiceNo"],
+        ["StockCode"],
+        ["Description"],
+        ["Quantity"],
+        ["InvoiceDate"],
+        ["Price", "UnitPrice"],
+        ["Customer ID", "Customer_ID", "CustomerID"],
+        ["Country"],
+    ];
+
+    private readonly DelimitedReader _reader;
+    private readonly OnlineRetailReaderOptions _options;
+    private readonly int[] _columns = new int[8];
+    private readonly int _headerFieldCount;
+
+    /// <summary>Opens a file.</summary>
+    public static OnlineRetailReader Open(string path, OnlineRetailReaderOptions? options = null) =>
+        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), options);
+
+    /// <summary>Reads from <paramref name="stream"/>, disposed with the reader unless <paramref name="leaveOpen"/>.</summary>
+    /// <exception cref="RetailFormatException">The header is missing or lacks a required column.</exception>
+    public OnlineRetailReader(Stream stream, OnlineRetailReaderOptions? options = null, bool leaveOpen = false)
+    {
+        _options = options ?? new OnlineRetailReaderOptions();
+        _options.Validate();
+        _reader = new DelimitedReader(stream, new DelimitedReaderOptions
+        {
+            Format = _options.Format,
+            Encoding = _options.Encoding,
+            MaxRecordBytes = _options.MaxRecordBytes,
+        }, leaveOpen);
+        try
+        {
+            _headerFieldCount = ReadHeader();
+        }
+        catch
+        {
+            _reader.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Good records returned so far.</summary>
+    public long RecordCount { get; private set; }
+
+    /// <summary>Bad rows skipped so far (lenient mode).</summary>
+    public long ErrorCount { get; private set; }
+
+    /// <summary>Line on which the last record or error started (the header is line 1).</summary>
+    public long LineNumber => _reader.LineNumber;
+
+    private int ReadHeader()
+    {
+        DelimitedReadResult r = _reader.Read();
+        if (r == DelimitedReadResult.End)
+            throw new RetailFormatException(new RetailRecordError(1, null, "", "empty input: expected a header row", default));
+        if (r == DelimitedReadResult.Error)
+            throw new RetailFormatException(_reader.LastError! with { Reason = "unreadable header row: " + _reader.LastError!.Reason });
+        Array.Fill(_columns, -1);
+        for (int i = 0; i < _reader.FieldCount; i++)
+        {
+            string name = _reader.GetString(i).Trim();
+            if (i == 0 && name.StartsWith('\uFEFF')) name = name[1..];
+            for (int c = 0; c < 8; c++)
+            {
+                if (_columns[c] < 0 && HeaderAliases[c].Any(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase)))
+                    _columns[c] = i;
+            }
+        }
+        var missing = Enumerable.Range(0, 8).Where(c => _columns[c] < 0).Select(c => HeaderAliases[c][0]).ToArray();
+        if (missing.Length > 0)
+        {
+            string raw = Encoding.UTF8.GetString(_reader.RawRecord);
+            throw new RetailFormatException(new RetailRecordError(_reader.LineNumber, null, raw,
+                $"header lacks column(s) {string.Join(", ", missing)}", _reader.RawRecord.ToArray()));
+        }
+        return _reader.FieldCount;
+    }
+
+    /// <summary>Reads the next good record; false at the end of the input.</summary>
+    /// <exception cref="RetailFormatException">A bad row in strict mode.</exception>
+    public bool TryRead([NotNullWhen(true)] out RetailTransaction? record)
+    {
+        while (true)
+        {
+            switch (_reader.Read())
+            {
+                case DelimitedReadResult.End:
+                    record = null;
+                    return false;
+                case DelimitedReadResult.Error:
+                    Report(_reader.LastError!);
+                    continue;
+            }
+            if (_reader.FieldCount != _headerFieldCount)
+            {
+                _reader.ResyncAfterFirstLine();
+                Report(RowError(null, Encoding.UTF8.GetString(_reader.RawRecord),
+                    $"expected {_headerFieldCount} fields, found {_reader.FieldCount}"));
+                continue;
+            }
+            if (TryConvert(out record, out var error))
+            {
+                RecordCount++;
+                return true;
+            }
+            Report(error);
+        }
+    }
+
+    /// <summary>All remaining good records.</summary>
+    public IEnumerable<RetailTransaction> ReadAll()
+    {
+        while (TryRead(out var r)) yield return r;
+    }
+
+    private bool TryConvert([NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out RetailRecordError? error)
+    {
+        record = null;
+        var q = _reader.GetUtf8(_columns[3]);
+        if (!ValueFormats.TryParseQuantity(q, out int quantity))
+        {
+            error = RowError(RetailFields.Quantity, Encoding.UTF8.GetString(q), "not an integer");
+            return false;
+        }
+        var d = _reader.GetUtf8(_columns[4]);
+        if (!ValueFormats.TryParseDate(d, out var date))
+        {
+            error = RowError(RetailFields.InvoiceDate, Encoding.UTF8.GetString(d), "not a date (expected yyyy-MM-dd HH:mm:ss or M/d/yyyy H:mm)");
+            return false;
+        }
+        var p = _reader.GetUtf8(_columns[5]);
+        if (!ValueFormats.TryParsePrice(p, out decimal price))
+        {
+            error = RowError(RetailFields.Price, Encoding.UTF8.GetString(p), "not a decimal number");
+            return false;
+        }
+        record = new RetailTransaction
+        {
+            Invoice = _reader.GetString(_columns[0]),
+            StockCode = _reader.GetString(_columns[1]),
+            Description = _reader.GetString(_columns[2]),
+            Quantity = quantity,
+            InvoiceDate = date,
+            Price = price,
+            CustomerId = _reader.GetString(_columns[6]),
+            Country = _reader.GetString(_columns[7]),
+        };
+        error = null;
+        return true;
+    }
+
+    private RetailRecordError RowError(string? column, string rawText, string reason) =>
+        new(_reader.LineNumber, column, rawText, reason, _reader.RawRecord.ToArray());
+
+    private void Report(RetailRecordError error)
+    {
+        if (_options.Mode == BadRecordMode.Strict) throw new RetailFormatException(error);
+        ErrorCount++;
+        _options.OnError?.Invoke(error);
+    }
+
+    /// <summary>Disposes the reader and, unless left open, the stream.</summary>
+    public void Dispose() => _reader.Dispose();
+}

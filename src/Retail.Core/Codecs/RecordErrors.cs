@@ -1,0 +1,63 @@
+namespace Retail.Codecs;
+
+/// <summary>What a reader does with a row it cannot turn into a <see cref="RetailTransaction"/>.</summary>
+public enum BadRecordMode
+{
+    /// <summary>Stop at the first bad row: the reader throws <see cref="RetailFormatException"/>.</summary>
+    Strict,
+
+    /// <summary>Skip the bad row, count it and report it through the reader's error callback; good rows still come through.</summary>
+    Lenient,
+}
+
+/// <summary>One row that could not be read, with where and why.</summary>
+/// <param name="LineNumber">1-based physical line on which the row starts (the CSV header is line 1).</param>
+/// <param name="Column">The column or field at fault, or <c>null</c> when the row as a whole is bad (wrong field count, unbalanced quote, bad JSON).</param>
+/// <param name="RawText">The offending value, or the whole row when <paramref name="Column"/> is <c>null</c>.</param>
+/// <param name="Reason">What is wrong, in words.</param>
+/// <param name="RawRecord">The whole row exactly as read (without its line terminator), so it can be routed to an error output.</param>
+public sealed record RetailRecordError(long LineNumber, string? Column, string RawText, string Reason, ReadOnlyMemory<byte> RawRecord)
+{
+    /// <summary>A one-line description: <c>line 12, column Quantity ("abc"): not an integer</c>.</summary>
+    public override string ToString() => Column is null
+        ? $"line {LineNumber}: {Reason}: {Quote(RawText)}"
+        : $"line {LineNumber}, column {Column} ({Quote(RawText)}): {Reason}";
+
+    private static string Quote(string s)
+    {
+        const int max = 200;
+        string t = s.Length > max ? s[..max] + "…" : s;
+        return "\"" + t.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+    }
+}
+
+/// <summary>A row that cannot be read, thrown by readers in <see cref="BadRecordMode.Strict"/> mode.</summary>
+public sealed class RetailFormatException : FormatException
+{
+    /// <summary>Creates the exception for <paramref name="error"/>.</summary>
+    public RetailFormatException(RetailRecordError error) : base(error.ToString()) => Error = error;
+
+    /// <summary>Where and why.</summary>
+    public RetailRecordError Error { get; }
+}
+
+/// <summary>Options shared by every reader of retail records.</summary>
+public class RetailReaderOptions
+{
+    /// <summary>Strict (default) throws at the first bad row; lenient skips, counts and reports it.</summary>
+    public BadRecordMode Mode { get; set; } = BadRecordMode.Strict;
+
+    /// <summary>Called for every bad row in <see cref="BadRecordMode.Lenient"/> mode.</summary>
+    public Action<RetailRecordError>? OnError { get; set; }
+
+    /// <summary>Largest row accepted, in bytes (default 1 MiB, Kinesis's record limit). Longer rows are bad rows; memory stays bounded.</summary>
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+
+    internal void Validate()
+    {
+        if (MaxRecordBytes < 256)
+            throw new ArgumentOutOfRangeException(nameof(MaxRecordBytes), MaxRecordBytes, "MaxRecordBytes must be at least 256.");
+        if (!Enum.IsDefined(Mode))
+            throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown BadRecordMode.");
+    }
+}

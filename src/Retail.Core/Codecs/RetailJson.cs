@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Retail.Codecs;
+
+/// <summary>
+/// The JSON form of a <see cref="RetailTransaction"/>: one flat object with the workshop's field
+/// names, <c>InvoiceDate</c> as <c>"yyyy-MM-dd HH:mm:ss"</c>, <c>Quantity</c> and <c>Price</c> as
+/// numbers and every text field as a string. Non-ASCII text (e.g. <c>£</c>) is written as UTF-8, not
+/// escaped.
+/// </summary>
+public static class RetailJson
+{
+    internal static readonly JsonEncodedText InvoiceName = JsonEncodedText.Encode(RetailFields.Invoice);
+    internal static readonly JsonEncodedText StockCodeName = JsonEncodedText.Encode(RetailFields.StockCode);
+    internal static readonly JsonEncodedText DescriptionName = JsonEncodedText.Encode(RetailFields.Description);
+    internal static readonly JsonEncodedText QuantityName = JsonEncodedText.Encode(RetailFields.Quantity);
+    internal static readonly JsonEncodedText InvoiceDateName = JsonEncodedText.Encode(RetailFields.InvoiceDate);
+    internal static readonly JsonEncodedText PriceName = JsonEncodedText.Encode(RetailFields.Price);
+    internal static readonly JsonEncodedText CustomerIdName = JsonEncodedText.Encode(RetailFields.CustomerId);
+    internal static readonly JsonEncodedText CountryName = JsonEncodedText.Encode(RetailFields.Country);
+
+    /// <summary>Writer options used for every record: UTF-8 text kept as is, no indentation, no validation cost.</summary>
+    public static JsonWriterOptions WriterOptions { get; } = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+        Indented = false,
+    };
+
+    /// <summary>Writes <paramref name="record"/> as one JSON object.</summary>
+    public static void Write(Utf8JsonWriter writer, RetailTransaction record)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(record);
+        writer.WriteStartObject();
+        writer.WriteString(InvoiceName, record.Invoice);
+        writer.WriteString(StockCodeName, record.StockCode);
+        writer.WriteString(DescriptionName, record.Description);
+        writer.WriteNumber(QuantityName, record.Quantity);
+        Span<byte> date = stackalloc byte[ValueFormats.IsoDateLength];
+        ValueFormats.FormatDate(record.InvoiceDate, date);
+        writer.WriteString(InvoiceDateName, date);
+        writer.WriteNumber(PriceName, record.Price);
+        writer.WriteString(CustomerIdName, record.CustomerId);
+        writer.WriteString(CountryName, record.Country);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Encodes <paramref name="record"/> as one JSON object followed by <c>\n</c>.</summary>
+    public static byte[] ToJsonLine(RetailTransaction record)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) Write(writer, record);
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Parses one JSON object (surrounding whitespace and a trailing line terminator are allowed).</summary>
+    /// <exception cref="RetailFormatException">The text is not a valid record; the message names the field.</exception>
+    public static RetailTransaction Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        if (TryParse(utf8Json, null, out var record, out var field, out var reason)) return record;
+        throw new RetailFormatException(MakeError(1, utf8Json, field, reason));
+    }
+
+    /// <summary>Tries to parse one JSON object; on failure <paramref name="error"/> says which field and why.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8Json, [NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out string? error)
+    {
+        if (TryParse(utf8Json, null, out record, out var field, out var reason))
+        {
+            error = null;
+            return true;
+        }
+        error = field is null ? reason : $"{field}: {reason}";
+        return false;
+    }
+
+    internal static RetailRecordError MakeError(long line, ReadOnlySpan<byte> raw, string? field, string reason)
+    {
+        string rawText = Encoding.UTF8.GetString(raw);
+        return new RetailRecordError(line, field, rawText, reason, raw.ToArray());
+    }
+
+    internal static bool TryParse(ReadOnlySpan<byte> json, Utf8StringCache? cache, [NotNullWhen(true)] out RetailTransaction? record,
+        out string? field, [NotNullWhen(false)] out string? reason)
+    {
+        record = null;
+        field = null;
+        string? invoice = null, stockCode = null, description = null, customerId = null, country = null;
+        int quantity = 0;
+        decimal price = 0;
+        DateTime date = default;
+        int seen = 0;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                reason = "not a JSON object";
+                return false;
+            }
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject) break;
+                // Property name, then its value.
+                int which = Which(ref reader);
+                if (!reader.Read()) break;
+                switch (which)
+                {
+                    case 0: if (!ReadText(ref reader, cache, RetailFields.Invoice, out invoice, out field, out reason)) return false; break;
+                    case 1: if (!ReadText(ref reader, cache, RetailFields.StockCode, out stockCode, out field, out reason)) return false; break;
+                    case 2: if (!ReadText(ref reader, cache, RetailFields.Description, out description, out field, out reason)) return false; break;
+                    case 3:
+                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out quantity))
+                            return Fail(RetailFields.Quantity, "not a 32-bit integer", out field, out reason);
+                        break;
+                    case 4:
+                        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped
+                            || !ValueFormats.TryParseDate(reader.ValueSpan, out date))
+                            return Fail(RetailFields.InvoiceDate, "not a date in the form \"yyyy-MM-dd HH:mm:ss\"", out field, out reason);
+                        break;
+                    case 5:
+                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out price))
+                            return Fail(RetailFields.Price, "not a decimal number", out field, out reason);
+                        break;
+                    case 6:
+                        // The workshop's generator writes Customer_ID as a number; keep its text exactly.
+                        if (reader.TokenType == JsonTokenType.Number)
+                        {
+                            customerId = cache is null ? Encoding.UTF8.GetString(reader.ValueSpan) : cache.GetString(reader.ValueSpan);
+                        }
+                        else if (!ReadText(ref reader, cache, RetailFields.CustomerId, out customerId, out field, out reason)) return false;
+                        break;
+                    case 7: if (!ReadText(ref reader, cache, RetailFields.Country, out country, out field, out reason)) return false; break;
+                    default:
+                        reader.Skip();
+                        continue;
+                }
+                seen |= 1 << which;
+            }
+            if (reader.TokenType != JsonTokenType.EndObject)
+            {
+                reason = "incomplete JSON object";
+                return false;
+            }
+            if (reader.Read())
+            {
+                reason = "text after the JSON object";
+                return false;
+            }
+        }
+        catch (JsonException e)
+        {
+            reason = "malformed JSON: " + e.Message;
+            return false;
+        }
+
+        if (seen != 0xFF)
+        {
+            var missing = new List<string>();
+            for (int i = 0; i < 8; i++) if ((seen & (1 << i)) == 0) missing.Add(RetailFields.All[i]);
+            reason = "missing field(s) " + string.Join(", ", missing);
+            return false;
+        }
+        record = new RetailTransaction
+        {
+            Invoice = invoice!, StockCode = stockCode!, Description = description!, Quantity = quantity,
+            InvoiceDate = date, Price = price, CustomerId = customerId!, Country = country!,
+        };
+        reason = null;
+        return true;
+    }
+
+    private static bool Fail(string name, string why, out string? field, out string reason)
+    {
+        field = name;
+        reason = why;
+        return false;
+    }
+
+    private static bool ReadText(ref Utf8JsonReader reader, Utf8StringCache? cache, string name, out string? value, out string? field, [NotNullWhen(false)] out string? reason)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            value = null;
+            field = name;
+            reason = reader.TokenType == JsonTokenType.Null ? "null where text is required" : "not a string";
+            return false;
+        }
+        value = cache is not null && !reader.ValueIsEscaped ? cache.GetString(reader.ValueSpan) : reader.GetString()!;
+        field = null;
+        reason = null;
+        return true;
+    }
+
+    private static int Which(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped)
+        {
+            string name = reader.GetString()!;
+            for (int i = 0; i < 8; i++) if (name == RetailFields.All[i]) return i;
+            return -1;
+        }
+        ReadOnlySpan<byte> n = reader.ValueSpan;
+        switch (n.Length)
+        {
+            case 5: return n.SequenceEqual("Price"u8) ? 5 : -1;
+            case 7:
+                if (n.SequenceEqual("Invoice"u8)) return 0;
+                return n.SequenceEqual("Country"u8) ? 7 : -1;
+            case 8: return n.SequenceEqual("Quantity"u8) ? 3 : -1;
+            case 9: return n.SequenceEqual("StockCode"u8) ? 1 : -1;
+            case 11:
+                if (n.SequenceEqual("InvoiceDate"u8)) return 4;
+                if (n.SequenceEqual("Description"u8)) return 2;
+                return n.SequenceEqual("Customer_ID"u8) ? 6 : -1;
+            default: return -1;
+        }
+    }
+}
