@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+using Retail.Codecs;
+
+namespace Retail.Core.Tests.Codecs;
+
+public class JsonLinesTests
+{
+    private static readonly RetailTransaction Sample = new()
+    {
+        Invoice = "C489449", StockCode = "22087", Description = " PAPER \"BUNTING\", £ WHITE ", Quantity = -12,
+        InvoiceDate = new DateTime(2009, 12, 1, 10, 33, 0), Price = 2.95m, CustomerId = "", Country = "Australia",
+    };
+
+    [Fact]
+    public void ToJsonLine_Record_MatchesGoldenBytes()
+    {
+        Assert.Equal(
+            "{\"Invoice\":\"C489449\",\"StockCode\":\"22087\",\"Description\":\" PAPER \\\"BUNTING\\\", £ WHITE \",\"Quantity\":-12," +
+            "\"InvoiceDate\":\"2009-12-01 10:33:00\",\"Price\":2.95,\"Customer_ID\":\"\",\"Country\":\"Australia\"}\n",
+            Encoding.UTF8.GetString(RetailJson.ToJsonLine(Sample)));
+    }
+
+    [Fact]
+    public void WriterThenReader_DevSample_RoundTripsAndIndependentParserAgrees()
+    {
+        using var source = OnlineRetailReader.Open(SharedData.Path(SharedData.DevSample));
+        var original = source.ReadAll().ToList();
+        var ms = new MemoryStream();
+        using (var w = new JsonLinesWriter(ms, leaveOpen: true))
+            foreach (var r in original) w.Write(r);
+        ms.Position = 0;
+        using (var reader = new JsonLinesReader(ms, leaveOpen: true))
+            Assert.Equal(original, reader.ReadAll().ToList());
+
+        // An independent parser (JsonDocument) sees the same values, one object per line.
+        var lines = Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(original.Count, lines.Length);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            using var doc = JsonDocument.Parse(lines[i]);
+            var o = doc.RootElement;
+            Assert.Equal(original[i].Description, o.GetProperty("Description").GetString());
+            Assert.Equal(original[i].CustomerId, o.GetProperty("Customer_ID").GetString());
+            Assert.Equal(original[i].Price, o.GetProperty("Price").GetDecimal());
+            Assert.Equal(original[i].Quantity, o.GetProperty("Quantity").GetInt32());
+        }
+    }
+
+    [Fact]
+    public void Parse_WorkshopGeneratorRecord_AcceptsNumericCustomerIdAndIsoT()
+    {
+        var r = RetailJson.Parse("{\"Invoice\": \"536365\", \"StockCode\": \"85123A\", \"Description\": \"WHITE HEART\", \"Quantity\": 6, \"InvoiceDate\": \"2010-12-01T08:26:00\", \"Price\": 2.55, \"Customer_ID\": 17850, \"Country\": \"United Kingdom\", \"extra\": [1,{}]}"u8);
+        Assert.Equal("17850", r.CustomerId);
+        Assert.Equal(new DateTime(2010, 12, 1, 8, 26, 0), r.InvoiceDate);
+        Assert.Equal(2.55m, r.Price);
+    }
+
+    [Theory]
+    [InlineData("{\"Invoice\":\"1\"", null, "malformed JSON")]
+    [InlineData("not json", null, "JSON")]
+    [InlineData("[1,2]", null, "not a JSON object")]
+    [InlineData("{\"Invoice\":\"1\",\"StockCode\":\"2\",\"Description\":\"d\",\"Quantity\":\"6\",\"InvoiceDate\":\"2010-12-01 08:26:00\",\"Price\":1,\"Customer_ID\":\"\",\"Country\":\"UK\"}", "Quantity", "integer")]
+    [InlineData("{\"Invoice\":\"1\",\"StockCode\":\"2\",\"Description\":\"d\",\"Quantity\":6,\"InvoiceDate\":\"soon\",\"Price\":1,\"Customer_ID\":\"\",\"Country\":\"UK\"}", "InvoiceDate", "date")]
+    [InlineData("{\"Invoice\":\"1\",\"StockCode\":\"2\",\"Description\":null,\"Quantity\":6,\"InvoiceDate\":\"2010-12-01 08:26:00\",\"Price\":1,\"Customer_ID\":\"\",\"Country\":\"UK\"}", "Description", "null")]
+    [InlineData("{\"Invoice\":\"1\",\"Quantity\":6}", null, "missing field(s) StockCode, Description, InvoiceDate, Price, Customer_ID, Country")]
+    public void JsonLinesReader_BadLine_StrictThrowsLenientReports(string bad, string? column, string reason)
+    {
+        string good = Encoding.UTF8.GetString(RetailJson.ToJsonLine(Sample));
+        byte[] input = Encoding.UTF8.GetBytes(good + bad + "\n\n" + good);
+
+        using (var strict = new JsonLinesReader(new MemoryStream(input)))
+        {
+            Assert.True(strict.TryRead(out _));
+            var ex = Assert.Throws<RetailFormatException>(() => strict.TryRead(out _));
+            Assert.Equal(2, ex.Error.LineNumber);
+            Assert.Equal(column, ex.Error.Column);
+            Assert.Contains(reason, ex.Error.Reason);
+            Assert.Equal(bad, ex.Error.RawText);
+        }
+
+        var errors = new List<RetailRecordError>();
+        using var lenient = new JsonLinesReader(new MemoryStream(input), new RetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add });
+        Assert.Equal(2, lenient.ReadAll().Count());
+        Assert.Equal(2, Assert.Single(errors).LineNumber);
+        Assert.Equal(1, lenient.ErrorCount);
+    }
+
+    [Fact]
+    public void JsonLinesReader_OversizedLine_ReportedAndNextLineRead()
+    {
+        string good = Encoding.UTF8.GetString(RetailJson.ToJsonLine(Sample));
+        string huge = "{\"Description\":\"" + new string('x', 5000) + "\"}\n";
+        var errors = new List<RetailRecordError>();
+        using var reader = new JsonLinesReader(new MemoryStream(Encoding.UTF8.GetBytes(huge + good)),
+            new RetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add, MaxRecordBytes = 1024 });
+        Assert.Equal(Sample, Assert.Single(reader.ReadAll()));
+        Assert.Contains("MaxRecordBytes", Assert.Single(errors).Reason);
+    }
+}
