@@ -1,0 +1,37 @@
+using System.CommandLine;
+
+namespace Retail.Cli;
+
+/// <summary>The <c>retail</c> command line. Data goes to the given stdout stream; everything else to stderr.</summary>
+internal static class RetailCli
+{
+    public static async Task<int> RunAsync(string[] args, Stream stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("Retail: the AWS analytics immersion-day retail pipeline as a .NET SDK, on one machine or on AWS.");
+        root.Subcommands.Add(ProduceCommand.Create(stdout, stderr));
+        var config = new InvocationConfiguration { Output = stderr, Error = stderr, EnableDefaultExceptionHandler = false };
+        try
+        {
+            var parsed = root.Parse(args);
+            // A usage error is one line on stderr (plus a pointer to --help), not the whole help text.
+            if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction parseError) parseError.ShowHelp = false;
+            return await parsed.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CliException e)
+        {
+            await stderr.WriteLineAsync($"[ERROR] {e.Message}").ConfigureAwait(false);
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            await stderr.WriteLineAsync("[ERROR] cancelled").ConfigureAwait(false);
+            return 130;
+        }
+    }
+}
+
+/// <summary>A failure to report as one line on stderr with a non-zero exit code.</summary>
+internal sealed class CliException(string message, int exitCode = 1, Exception? inner = null) : Exception(message, inner)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone: restores, builds (Release) and runs every test project,
+# then prints one closing line "N passed, N failed[, N skipped]" with the real totals.
+# Test fixtures start (and stop) the real components they need on 127.0.0.1; this script installs
+# what those components need first, so nothing has to be installed by hand.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+if [ -x tests/setup.sh ]; then
+  tests/setup.sh || { echo "test set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+dotnet test Retail.sln -c Release "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+# vstest prints one summary per test assembly:
+#   Passed!  - Failed:     0, Passed:    55, Skipped:     0, Total:    55, Duration: ...
+read -r passed failed skipped assemblies < <(
+  sed -nE 's/.*(Passed|Failed)! +- +Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+), Total.*/\3 \2 \4/p' "$log" |
+    awk '{p+=$1; f+=$2; s+=$3; n++} END {printf "%d %d %d %d\n", p, f, s, n}')
+projects=$(dotnet sln Retail.sln list | grep -c 'Tests\.csproj$' || true)
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $rc (build error, or a test host that crashed): counting that as a failure"
+  failed=1
+elif [ "$assemblies" -lt "$projects" ]; then
+  echo "only $assemblies of $projects test projects reported results: counting that as a failure"
+  failed=$((failed + 1))
+  rc=1
+fi
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit "$rc"
