@@ -2,7 +2,7 @@ namespace Retail.Synthetic;
 
 /// <summary>
 /// Generates transactions with the workshop generator's schema and ranges: Invoice 6 digits,
-/// StockCode 5 digits and one uppercase letter, Description a few words, Quantity 1–10, InvoiceDate
+/// StockCode 5 digits and one uppercase letter, Description a few words joined with <c>", "</c>, Quantity 1–10, InvoiceDate
 /// earlier on the same day as the clock's "now" (whole seconds), Price 0.10–100.00 with two decimals,
 /// Customer_ID 5 digits, Country from the data set's countries.
 /// </summary>
@@ -59,13 +59,10 @@ public sealed class SyntheticTransactionGenerator
         long secondsToday = Math.Max(1, (long)(now - midnight).TotalSeconds);
         for (long i = 0; count is null || i < count; i++)
         {
+            // The workshop joins a few random words with ", " (mimesis words()).
             int words = 2 + (int)rng.Next(3);
-            string description = words switch
-            {
-                2 => Words[rng.Next(Words.Length)] + " " + Words[rng.Next(Words.Length)],
-                3 => Words[rng.Next(Words.Length)] + " " + Words[rng.Next(Words.Length)] + " " + Words[rng.Next(Words.Length)],
-                _ => string.Join(' ', Words[rng.Next(Words.Length)], Words[rng.Next(Words.Length)], Words[rng.Next(Words.Length)], Words[rng.Next(Words.Length)]),
-            };
+            string description = Words[rng.Next(Words.Length)];
+            for (int w = 1; w < words; w++) description = description + ", " + Words[rng.Next(Words.Length)];
             yield return new RetailTransaction
             {
                 Invoice = (100000 + rng.Next(900000)).ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -1,0 +1,38 @@
+namespace Retail.Indexing;
+
+/// <summary>
+/// The speed layer: a document index that records are upserted into as they stream in (the
+/// workshop's <c>UpsertToES</c>). Implementations: DuckDB (embedded) and OpenSearch <c>_bulk</c>.
+/// Items can fail one by one; the caller (Core's engine) owns retries.
+/// </summary>
+public interface IUpsertIndex
+{
+    /// <summary>Inserts or replaces each document by id.</summary>
+    ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default);
+
+    /// <summary>How many documents the index holds.</summary>
+    ValueTask<long> CountAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>A document to upsert.</summary>
+/// <param name="Id">Its id (see <see cref="DocumentIds"/>).</param>
+/// <param name="Record">Its content.</param>
+public readonly record struct IndexDocument(string Id, RetailTransaction Record);
+
+/// <summary>Outcome of one document of an upsert, in request order.</summary>
+/// <param name="Id">The document id.</param>
+/// <param name="Error">Why it failed, or null when it was stored.</param>
+/// <param name="Retryable">Whether trying again may succeed (throttling, a 5xx), as opposed to a rejected document.</param>
+public readonly record struct UpsertItemResult(string Id, string? Error, bool Retryable)
+{
+    /// <summary>True when the document was stored.</summary>
+    public bool Succeeded => Error is null;
+}
+
+/// <summary>Outcome of an upsert.</summary>
+/// <param name="Items">One result per document, in request order.</param>
+public sealed record UpsertResult(IReadOnlyList<UpsertItemResult> Items)
+{
+    /// <summary>How many documents failed.</summary>
+    public int FailedCount => Items.Count(i => !i.Succeeded);
+}

@@ -1,0 +1,158 @@
+namespace Retail.Storage;
+
+/// <summary>
+/// The embedded object store: a folder on the local disk. Key <c>a/b/c</c> is the file
+/// <c>ROOT/a/b/c</c>. A put writes a temporary file beside the target, flushes it to disk, then
+/// renames it over the target, so readers never see a partial object. Keys that could escape the
+/// root (<c>..</c>, absolute paths, NUL, backslashes) are rejected.
+/// </summary>
+public sealed class LocalFolderObjectStore : IObjectStore
+{
+    private const string TempMarker = ".retail-tmp-";
+
+    /// <summary>Uses (and creates) the folder <paramref name="rootPath"/>.</summary>
+    public LocalFolderObjectStore(string rootPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(rootPath);
+        RootPath = Path.GetFullPath(rootPath);
+        Directory.CreateDirectory(RootPath);
+    }
+
+    /// <summary>The absolute path of the root folder.</summary>
+    public string RootPath { get; }
+
+    /// <summary>The file path of <paramref name="key"/> (validated; always inside <see cref="RootPath"/>).</summary>
+    public string GetPath(string key)
+    {
+        ObjectKeys.Validate(key);
+        string path = Path.GetFullPath(Path.Combine(RootPath, key));
+        if (!path.StartsWith(RootPath + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ArgumentException($"Object key '{key}' resolves outside the store's root.", nameof(key));
+        return path;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        await WriteAtomicallyAsync(key, async (file, ct) => await file.WriteAsync(data, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask PutAsync(string key, Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        await WriteAtomicallyAsync(key, async (file, ct) => await content.CopyToAsync(file, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask WriteAtomicallyAsync(string key, Func<FileStream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        string path = GetPath(key);
+        string dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, TempMarker + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                await write(file, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        string path = GetPath(key);
+        try
+        {
+            return ValueTask.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ObjectNotFoundException(key);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var info = new FileInfo(GetPath(key));
+        return ValueTask.FromResult(info.Exists ? new ObjectInfo(key, info.Length, info.LastWriteTimeUtc) : null);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ObjectPage> ListPageAsync(string prefix, string? continuationToken = null, int maxKeys = 1000, CancellationToken cancellationToken = default)
+    {
+        ObjectKeys.ValidatePrefix(prefix);
+        if (maxKeys < 1) throw new ArgumentOutOfRangeException(nameof(maxKeys), maxKeys, "maxKeys must be at least 1.");
+        var page = new List<ObjectInfo>(Math.Min(maxKeys, 1024));
+        string? last = null;
+        foreach (var (key, file) in Enumerate(prefix, cancellationToken))
+        {
+            if (continuationToken is not null && string.CompareOrdinal(key, continuationToken) <= 0) continue;
+            if (page.Count == maxKeys)
+                return ValueTask.FromResult(new ObjectPage(page, last));
+            page.Add(new ObjectInfo(key, file.Length, file.LastWriteTimeUtc));
+            last = key;
+        }
+        return ValueTask.FromResult(new ObjectPage(page, null));
+    }
+
+    /// <summary>Keys under <paramref name="prefix"/> in ordinal order, walking only the folders the prefix can match.</summary>
+    private IEnumerable<(string Key, FileInfo File)> Enumerate(string prefix, CancellationToken cancellationToken)
+    {
+        int slash = prefix.LastIndexOf('/');
+        string dirKey = slash < 0 ? "" : prefix[..slash];
+        string start = dirKey.Length == 0 ? RootPath : Path.Combine(RootPath, dirKey);
+        if (!Directory.Exists(start)) yield break;
+        var results = new List<(string, FileInfo)>();
+        Walk(new DirectoryInfo(start), dirKey, prefix, results, cancellationToken);
+        results.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        foreach (var r in results) yield return r;
+    }
+
+    private static void Walk(DirectoryInfo dir, string dirKey, string prefix, List<(string, FileInfo)> results, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        foreach (var entry in dir.EnumerateFileSystemInfos())
+        {
+            string key = dirKey.Length == 0 ? entry.Name : dirKey + "/" + entry.Name;
+            if (entry is DirectoryInfo sub)
+            {
+                // Descend only where the prefix can still match.
+                string asDir = key + "/";
+                if (asDir.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(asDir, StringComparison.Ordinal))
+                    Walk(sub, key, prefix, results, ct);
+            }
+            else if (entry is FileInfo file && key.StartsWith(prefix, StringComparison.Ordinal) && !entry.Name.StartsWith(TempMarker, StringComparison.Ordinal))
+            {
+                results.Add((key, file));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        string path = GetPath(key);
+        if (!File.Exists(path)) return ValueTask.FromResult(false);
+        File.Delete(path);
+        return ValueTask.FromResult(true);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
