@@ -12,6 +12,8 @@ internal sealed class Utf8StringCache
 {
     private const int MaxCachedLength = 64;
     private readonly Entry[] _entries;
+    private readonly uint[] _hashes; // hash of the entry in each slot, checked before its bytes
+    private readonly uint[] _candidates; // hash of the last value that missed in each slot
     private readonly int _mask;
 
     private struct Entry
@@ -25,6 +27,8 @@ internal sealed class Utf8StringCache
         if (capacityPowerOfTwo <= 0 || (capacityPowerOfTwo & (capacityPowerOfTwo - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(capacityPowerOfTwo), capacityPowerOfTwo, "Capacity must be a positive power of two.");
         _entries = new Entry[capacityPowerOfTwo];
+        _hashes = new uint[capacityPowerOfTwo];
+        _candidates = new uint[capacityPowerOfTwo];
         _mask = capacityPowerOfTwo - 1;
     }
 
@@ -32,12 +36,21 @@ internal sealed class Utf8StringCache
     {
         if (utf8.IsEmpty) return string.Empty;
         if (utf8.Length > MaxCachedLength) return Encoding.UTF8.GetString(utf8);
-        int slot = (int)Hash(utf8) & _mask;
+        uint hash = Hash(utf8);
+        int slot = (int)hash & _mask;
         ref Entry e = ref _entries[slot];
-        if (e.Bytes is not null && utf8.SequenceEqual(e.Bytes)) return e.Text!;
+        if (_hashes[slot] == hash && e.Bytes is not null && utf8.SequenceEqual(e.Bytes)) return e.Text!;
         string text = Encoding.UTF8.GetString(utf8);
+        // Admit a value on its second miss in a row in its slot: values seen once (invoice numbers,
+        // ids) then cost no copy and do not evict values that repeat.
+        if (_candidates[slot] != hash)
+        {
+            _candidates[slot] = hash;
+            return text;
+        }
         e.Bytes = utf8.ToArray();
         e.Text = text;
+        _hashes[slot] = hash;
         return text;
     }
 

@@ -83,14 +83,30 @@ internal static class ValueFormats
         if (s.Length == 0) return false;
         int i = s[0] is (byte)'-' or (byte)'+' ? 1 : 0;
         bool digits = false, dot = false;
+        ulong mantissa = 0;
+        int count = 0, scale = 0;
         for (; i < s.Length; i++)
         {
             byte c = s[i];
-            if (c is >= (byte)'0' and <= (byte)'9') digits = true;
+            if (c is >= (byte)'0' and <= (byte)'9')
+            {
+                digits = true;
+                mantissa = mantissa * 10 + (uint)(c - '0');
+                count++;
+                if (dot) scale++;
+            }
             else if (c == '.' && !dot) dot = true;
             else return false;
         }
-        return digits && Utf8Parser.TryParse(s, out value, out int used) && used == s.Length;
+        if (!digits) return false;
+        // Up to 18 digits fit a ulong exactly: build the decimal directly, with the same value and
+        // scale (trailing zeros kept) as Utf8Parser. Negative zero and longer inputs take Utf8Parser.
+        if (count <= 18 && (mantissa != 0 || s[0] != '-'))
+        {
+            value = new decimal((int)(uint)mantissa, (int)(uint)(mantissa >> 32), 0, s[0] == '-', (byte)scale);
+            return true;
+        }
+        return Utf8Parser.TryParse(s, out value, out int used) && used == s.Length;
     }
 
     /// <summary>Text overload of <see cref="TryParsePrice(ReadOnlySpan{byte}, out decimal)"/>.</summary>

@@ -24,7 +24,7 @@ public static class LakeLayout
     public const string EventTimeJsonPrefixTemplate = "json-data/year=!{partitionKeyFromQuery:year}/month=!{partitionKeyFromQuery:month}/day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/";
 
     /// <summary>The workshop's Firehose error prefix.</summary>
-    public const string WorkshopErrorPrefixTemplate = "error-json/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}";
+    public const string WorkshopErrorPrefixTemplate = "error-json/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}/";
 
     /// <summary><c>year=YYYY/month=MM/day=DD/hour=HH/</c> for the hour that contains <paramref name="time"/>.</summary>
     public static string HourPartition(DateTime time) => string.Create(CultureInfo.InvariantCulture,
