@@ -54,17 +54,31 @@ internal sealed class Utf8StringCache
         return text;
     }
 
+    /// <summary>Hash of a non-empty span: whole 8-byte words and overlapping tail reads, no per-byte loop.</summary>
     private static uint Hash(ReadOnlySpan<byte> s)
     {
-        ulong h = (ulong)s.Length * 0x9E3779B97F4A7C15UL;
-        while (s.Length >= 8)
+        int n = s.Length;
+        ulong h = (ulong)n;
+        if (n > 8)
         {
-            h = (h ^ BinaryPrimitives.ReadUInt64LittleEndian(s)) * 0x100000001B3UL;
-            h ^= h >> 29;
-            s = s[8..];
+            for (int i = 0; n - i > 8; i += 8) h = Mix(h ^ BinaryPrimitives.ReadUInt64LittleEndian(s[i..]), 0xA0761D6478BD642FUL);
+            h ^= BinaryPrimitives.ReadUInt64LittleEndian(s[(n - 8)..]);
         }
-        foreach (byte b in s) h = (h ^ b) * 0x100000001B3UL;
-        h ^= h >> 32;
-        return (uint)h;
+        else if (n >= 4)
+        {
+            h ^= BinaryPrimitives.ReadUInt32LittleEndian(s) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(s[(n - 4)..]) << 32);
+        }
+        else
+        {
+            h ^= s[0] | ((ulong)s[n >> 1] << 8) | ((ulong)s[n - 1] << 16);
+        }
+        return (uint)Mix(h, 0x9E3779B97F4A7C15UL);
+    }
+
+    /// <summary>Full 64×64→128-bit multiply, folded: every input bit reaches the low bits.</summary>
+    private static ulong Mix(ulong a, ulong b)
+    {
+        ulong high = Math.BigMul(a, b, out ulong low);
+        return high ^ low;
     }
 }

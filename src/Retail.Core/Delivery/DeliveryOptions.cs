@@ -1,0 +1,68 @@
+using Retail.Storage;
+
+namespace Retail.Delivery;
+
+/// <summary>Settings of <see cref="DeliveryEngine"/> (a Firehose delivery stream to an object store).</summary>
+public sealed class DeliveryOptions
+{
+    /// <summary>Name used in object names (<c>&lt;prefix&gt;&lt;name&gt;-&lt;version&gt;-&lt;time&gt;-&lt;id&gt;</c>); default <c>retail-trans</c>.</summary>
+    public string DeliveryStreamName { get; set; } = "retail-trans";
+
+    /// <summary>The delivery stream version in object names (default 1).</summary>
+    public int Version { get; set; } = 1;
+
+    /// <summary>The data prefix template (default: the workshop's arrival-time hourly <c>json-data/year=…/hour=…/</c>).</summary>
+    public string Prefix { get; set; } = LakeLayout.WorkshopJsonPrefixTemplate;
+
+    /// <summary>The error-output prefix template (default: the workshop's <c>error-json/year=…/hour=…/!{firehose:error-output-type}/</c>).</summary>
+    public string ErrorOutputPrefix { get; set; } = LakeLayout.WorkshopErrorPrefixTemplate;
+
+    /// <summary>Buffer size hint in MiB, 1–128 (default 1, the workshop's): an object is written when its buffer reaches it.</summary>
+    public int BufferSizeMiB { get; set; } = 1;
+
+    /// <summary>Buffer interval hint in seconds, 0–900 (default 60, the workshop's): an object is written when its buffer is this old.</summary>
+    public int BufferIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Consumer name for checkpoints (default <c>delivery</c>).</summary>
+    public string ConsumerName { get; set; } = "delivery";
+
+    /// <summary>Most buffers (distinct evaluated prefixes) open at once per shard (default 500, Firehose's active-partition limit); past it the oldest is written early.</summary>
+    public int MaxOpenBuffers { get; set; } = 500;
+
+    /// <summary>Records per shard read (default 10,000, as GetRecords).</summary>
+    public int MaxRecordsPerRead { get; set; } = 10_000;
+
+    /// <summary>How long a read waits for new records before the engine checks its buffer intervals (default 1 s).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a failing object write is retried (with jittered back-off) before the engine stops with an error (default 5 min). Nothing is checkpointed past an unwritten object.</summary>
+    public TimeSpan MaxWriteRetryDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Checks every setting; the message names the setting and the bad value.</summary>
+    /// <returns>The problems, empty when valid.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(DeliveryStreamName) || DeliveryStreamName.Contains('/', StringComparison.Ordinal))
+            errors.Add($"DeliveryOptions.DeliveryStreamName must be a non-empty name without '/', got '{DeliveryStreamName}'.");
+        if (Version < 1) errors.Add($"DeliveryOptions.Version must be at least 1, got {Version}.");
+        if (BufferSizeMiB is < 1 or > 128) errors.Add($"DeliveryOptions.BufferSizeMiB must be 1 to 128, got {BufferSizeMiB}.");
+        if (BufferIntervalSeconds is < 0 or > 900) errors.Add($"DeliveryOptions.BufferIntervalSeconds must be 0 to 900, got {BufferIntervalSeconds}.");
+        if (MaxOpenBuffers is < 1 or > 10_000) errors.Add($"DeliveryOptions.MaxOpenBuffers must be 1 to 10000, got {MaxOpenBuffers}.");
+        if (string.IsNullOrWhiteSpace(ConsumerName)) errors.Add("DeliveryOptions.ConsumerName must not be empty.");
+        if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"DeliveryOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
+        if (PollInterval <= TimeSpan.Zero) errors.Add($"DeliveryOptions.PollInterval must be positive, got {PollInterval}.");
+        if (MaxWriteRetryDuration <= TimeSpan.Zero) errors.Add($"DeliveryOptions.MaxWriteRetryDuration must be positive, got {MaxWriteRetryDuration}.");
+        try { PrefixTemplate.ParseDataPrefix(Prefix); }
+        catch (FormatException e) { errors.Add("DeliveryOptions.Prefix: " + e.Message); }
+        try { PrefixTemplate.ParseErrorPrefix(ErrorOutputPrefix); }
+        catch (FormatException e) { errors.Add("DeliveryOptions.ErrorOutputPrefix: " + e.Message); }
+        return errors;
+    }
+
+    internal void ThrowIfInvalid()
+    {
+        var errors = Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors));
+    }
+}

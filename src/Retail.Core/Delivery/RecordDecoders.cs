@@ -1,0 +1,109 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using Retail.Codecs;
+
+namespace Retail.Delivery;
+
+/// <summary>
+/// Turns a stream record's bytes into a <see cref="RetailTransaction"/> (Firehose's "processing"
+/// step). A record that cannot be decoded goes to the error output with the reason given here.
+/// Implementations must be thread-safe.
+/// </summary>
+public interface IRecordDecoder
+{
+    /// <summary>Decodes one record; on failure <paramref name="error"/> says why.</summary>
+    bool TryDecode(ReadOnlySpan<byte> data, [NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out string? error);
+}
+
+/// <summary>
+/// Decodes one JSON object per record (the workshop's producer format; a trailing newline is
+/// allowed). Rejects a price with more decimal places than the lake's columns keep, so that no
+/// stage rounds silently.
+/// </summary>
+public sealed class JsonRecordDecoder : IRecordDecoder
+{
+    /// <summary>Decimal places of <c>price</c> in the lake's tables (DECIMAL(18,4)).</summary>
+    public const int PriceDecimals = 4;
+
+    /// <summary>The shared instance.</summary>
+    public static JsonRecordDecoder Instance { get; } = new();
+
+    /// <inheritdoc />
+    public bool TryDecode(ReadOnlySpan<byte> data, [NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out string? error)
+    {
+        if (!RetailJson.TryParse(data, out record, out error)) return false;
+        return CheckValues(ref record, out error);
+    }
+
+    internal static bool CheckValues([NotNullWhen(true)] ref RetailTransaction? record, [NotNullWhen(false)] out string? error)
+    {
+        if (decimal.Round(record!.Price, PriceDecimals) != record.Price)
+        {
+            error = $"Price {record.Price} has more than {PriceDecimals} decimal places, which the lake's DECIMAL(18,{PriceDecimals}) columns would round";
+            record = null;
+            return false;
+        }
+        if (Math.Abs(record.Price) >= 100_000_000_000_000m)
+        {
+            error = $"Price {record.Price} does not fit DECIMAL(18,{PriceDecimals})";
+            record = null;
+            return false;
+        }
+        error = null;
+        return true;
+    }
+}
+
+/// <summary>
+/// Decodes one data row of an Online Retail II CSV per record, using the file's header row (the
+/// demo's replay sends CSV rows as they are, so that a bad row reaches the error output with the
+/// CSV reader's own reason).
+/// </summary>
+public sealed class OnlineRetailCsvRowDecoder : IRecordDecoder
+{
+    private readonly byte[] _header;
+    private readonly OnlineRetailReaderOptions _template;
+
+    /// <summary>Creates a decoder for rows under <paramref name="headerLine"/> (without its line terminator).</summary>
+    public OnlineRetailCsvRowDecoder(string headerLine, DelimitedFormat format = DelimitedFormat.Csv)
+    {
+        ArgumentNullException.ThrowIfNull(headerLine);
+        _header = Encoding.UTF8.GetBytes(headerLine + "\n");
+        _template = new OnlineRetailReaderOptions { Format = format };
+        // Fail now, at start-up, if the header lacks a column.
+        using var probe = new OnlineRetailReader(new MemoryStream(_header), _template);
+    }
+
+    /// <inheritdoc />
+    public bool TryDecode(ReadOnlySpan<byte> data, [NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out string? error)
+    {
+        var bytes = new byte[_header.Length + data.Length];
+        _header.CopyTo(bytes, 0);
+        data.CopyTo(bytes.AsSpan(_header.Length));
+        RetailRecordError? failure = null;
+        int rows = 0;
+        record = null;
+        var options = new OnlineRetailReaderOptions { Format = _template.Format, Mode = BadRecordMode.Lenient, OnError = e => failure ??= e };
+        using (var reader = new OnlineRetailReader(new MemoryStream(bytes), options))
+        {
+            while (reader.TryRead(out var r))
+            {
+                record ??= r;
+                rows++;
+            }
+        }
+        if (failure is not null)
+        {
+            record = null;
+            error = failure.Column is null ? failure.Reason : $"column {failure.Column} (\"{failure.RawText}\"): {failure.Reason}";
+            return false;
+        }
+        if (rows != 1)
+        {
+            record = null;
+            error = rows == 0 ? "empty record: no CSV row" : $"one record holds {rows} CSV rows";
+            return false;
+        }
+        return JsonRecordDecoder.CheckValues(ref record, out error);
+    }
+}
