@@ -1,0 +1,73 @@
+using System.Text;
+using Retail.Storage;
+
+namespace Retail.Core.Tests.Storage;
+
+public class LocalFolderObjectStoreTests
+{
+    [Fact]
+    public async Task PutGetListDelete_RoundTripsBytesInKeyOrderWithPages()
+    {
+        using var dir = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        var keys = new[] { "a/b/2", "a/b/1", "a/c", "a/b/10", "b/x", "a/b £/é" };
+        foreach (var k in keys) await store.PutAsync(k, Encoding.UTF8.GetBytes("data:" + k));
+
+        var all = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await store.ListPageAsync("a/", token, maxKeys: 2);
+            Assert.True(page.Objects.Count <= 2);
+            all.AddRange(page.Objects.Select(o => o.Key));
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+        Assert.Equal(keys.Where(k => k.StartsWith("a/", StringComparison.Ordinal)).Order(StringComparer.Ordinal), all);
+
+        Assert.Equal(["a/b/1", "a/b/10"], await store.ListAsync("a/b/1").Select(o => o.Key).ToListAsync());
+        foreach (var k in keys) Assert.Equal("data:" + k, Encoding.UTF8.GetString(await store.GetBytesAsync(k)));
+        Assert.True(await store.DeleteAsync("a/c"));
+        Assert.False(await store.DeleteAsync("a/c"));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(async () => await store.OpenReadAsync("a/c"));
+        Assert.Null(await store.GetInfoAsync("a/c"));
+        Assert.Equal(8, (await store.GetInfoAsync("b/x"))!.Size);
+    }
+
+    [Fact]
+    public async Task Put_Overwrite_ReplacesWholeObjectAndLeavesNoTempFiles()
+    {
+        using var dir = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        await store.PutAsync("k", new byte[100_000]);
+        await store.PutAsync("k", new MemoryStream(Encoding.UTF8.GetBytes("short")));
+        Assert.Equal("short", Encoding.UTF8.GetString(await store.GetBytesAsync("k")));
+        Assert.Single(Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData("a/../../outside")]
+    [InlineData("/etc/passwd")]
+    [InlineData("a\\..\\b")]
+    [InlineData("a/\0/b")]
+    [InlineData("a//b")]
+    [InlineData("a/./b")]
+    [InlineData("")]
+    public async Task Put_KeyThatCouldEscapeRoot_IsRejected(string key)
+    {
+        using var dir = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(async () => await store.PutAsync(key, new byte[1]));
+        Assert.Contains("not allowed", ex.Message);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(dir.Path)!, "outside"));
+    }
+
+    [Fact]
+    public void TryParseHourPartition_FindsHour()
+    {
+        Assert.Equal(new DateTime(2009, 12, 1, 7, 0, 0), LakeLayout.TryParseHourPartition("json-data/year=2009/month=12/day=01/hour=07/x"));
+        Assert.Null(LakeLayout.TryParseHourPartition("json-data/year=2009/month=13/day=01/hour=07/x"));
+        Assert.Null(LakeLayout.TryParseHourPartition("json-data/2009/12/01/07/x"));
+    }
+}
