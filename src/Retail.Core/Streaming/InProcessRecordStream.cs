@@ -24,12 +24,16 @@ public sealed class InProcessStreamOptions
     /// <summary>Most bytes a shard holds in the same sense (default 64 MiB).</summary>
     public long MaxBytesPerShard { get; set; } = 64L * 1024 * 1024;
 
-    internal void Validate()
+    /// <summary>Checks every setting; the message names the setting and the bad value.</summary>
+    public IReadOnlyList<string> Validate()
     {
-        if (string.IsNullOrWhiteSpace(StreamName)) throw new ArgumentException("InProcessStreamOptions.StreamName must not be empty.");
-        if (ShardCount is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(ShardCount), ShardCount, "InProcessStreamOptions.ShardCount must be between 1 and 1024.");
-        if (MaxRecordsPerShard < 1) throw new ArgumentOutOfRangeException(nameof(MaxRecordsPerShard), MaxRecordsPerShard, "InProcessStreamOptions.MaxRecordsPerShard must be at least 1.");
-        if (MaxBytesPerShard < StreamLimits.MaxRecordBytes) throw new ArgumentOutOfRangeException(nameof(MaxBytesPerShard), MaxBytesPerShard, $"InProcessStreamOptions.MaxBytesPerShard must be at least {StreamLimits.MaxRecordBytes}.");
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(StreamName) || StreamName.Contains('/', StringComparison.Ordinal))
+            errors.Add($"InProcessStreamOptions.StreamName must be a non-empty name without '/', got '{StreamName}'.");
+        if (ShardCount is < 1 or > 1024) errors.Add($"InProcessStreamOptions.ShardCount must be 1 to 1024, got {ShardCount}.");
+        if (MaxRecordsPerShard < 1) errors.Add($"InProcessStreamOptions.MaxRecordsPerShard must be at least 1, got {MaxRecordsPerShard}.");
+        if (MaxBytesPerShard < StreamLimits.MaxRecordBytes) errors.Add($"InProcessStreamOptions.MaxBytesPerShard must be at least {StreamLimits.MaxRecordBytes}, got {MaxBytesPerShard}.");
+        return errors;
     }
 }
 
@@ -55,7 +59,8 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
     public InProcessRecordStream(InProcessStreamOptions? options = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new InProcessStreamOptions();
-        _options.Validate();
+        var errors = _options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
         _time = timeProvider ?? TimeProvider.System;
         _shards = new Shard[_options.ShardCount];
         _shardIds = new string[_options.ShardCount];

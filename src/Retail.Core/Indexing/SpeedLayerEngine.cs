@@ -1,0 +1,218 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Retail.Delivery;
+using Retail.Streaming;
+
+namespace Retail.Indexing;
+
+/// <summary>Settings of <see cref="SpeedLayerEngine"/> (the workshop's <c>UpsertToES</c>).</summary>
+public sealed class SpeedLayerOptions
+{
+    /// <summary>Consumer name for checkpoints (default <c>speed-layer</c>).</summary>
+    public string ConsumerName { get; set; } = "speed-layer";
+
+    /// <summary>How documents are named (default <see cref="DocumentIdMode.SourcePosition"/>: nothing is overwritten).</summary>
+    public DocumentIdMode IdMode { get; set; } = DocumentIdMode.SourcePosition;
+
+    /// <summary>The workshop's REQUIRED_FIELDS: the business key of <see cref="DocumentIdMode.BusinessKey"/> and <see cref="DocumentIdMode.WorkshopMd5Prefix"/> (default Invoice, StockCode, Customer_ID).</summary>
+    public IList<string> RequiredFields { get; } = [.. DocumentIds.DefaultKeyFields];
+
+    /// <summary>Documents per upsert call (default 1,000).</summary>
+    public int MaxBatchDocuments { get; set; } = 1000;
+
+    /// <summary>Records per shard read (default 10,000).</summary>
+    public int MaxRecordsPerRead { get; set; } = 10_000;
+
+    /// <summary>How long a read waits for new records (default 1 s).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long retryable failures are retried, with jittered back-off, before the engine stops with an error without checkpointing (default 5 min).</summary>
+    public TimeSpan MaxRetryDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Checks every setting; the message names the setting and the bad value.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ConsumerName)) errors.Add("SpeedLayerOptions.ConsumerName must not be empty.");
+        if (!Enum.IsDefined(IdMode)) errors.Add($"SpeedLayerOptions.IdMode '{IdMode}' is not a DocumentIdMode.");
+        if (RequiredFields.Count == 0) errors.Add("SpeedLayerOptions.RequiredFields must name at least one field.");
+        foreach (var f in RequiredFields.Where(f => !RetailFieldAccess.IsField(f)))
+            errors.Add($"SpeedLayerOptions.RequiredFields has '{f}', which is not a field ({string.Join(", ", RetailFields.All)}).");
+        if (MaxBatchDocuments is < 1 or > 100_000) errors.Add($"SpeedLayerOptions.MaxBatchDocuments must be 1 to 100000, got {MaxBatchDocuments}.");
+        if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"SpeedLayerOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
+        if (PollInterval <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.PollInterval must be positive, got {PollInterval}.");
+        if (MaxRetryDuration <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.MaxRetryDuration must be positive, got {MaxRetryDuration}.");
+        return errors;
+    }
+}
+
+/// <summary>Live counters of a <see cref="SpeedLayerEngine"/>.</summary>
+public sealed class SpeedLayerStats
+{
+    private long _read, _upserted, _invalid, _rejected, _retries;
+    /// <summary>Records read from the stream.</summary>
+    public long RecordsRead => Interlocked.Read(ref _read);
+    /// <summary>Documents the index accepted.</summary>
+    public long DocumentsUpserted => Interlocked.Read(ref _upserted);
+    /// <summary>Records that could not be decoded (the workshop's "invalid"); delivery routes them to the error output.</summary>
+    public long RecordsInvalid => Interlocked.Read(ref _invalid);
+    /// <summary>Documents the index rejected for good (not retryable); each is logged with its reason.</summary>
+    public long DocumentsRejected => Interlocked.Read(ref _rejected);
+    /// <summary>Documents sent again after a retryable failure.</summary>
+    public long DocumentsRetried => Interlocked.Read(ref _retries);
+    internal void Read(long n) => Interlocked.Add(ref _read, n);
+    internal void Upserted(long n) => Interlocked.Add(ref _upserted, n);
+    internal void Invalid() => Interlocked.Increment(ref _invalid);
+    internal void Rejected() => Interlocked.Increment(ref _rejected);
+    internal void Retried(long n) => Interlocked.Add(ref _retries, n);
+}
+
+/// <summary>
+/// The speed layer: reads the stream and upserts every record into an <see cref="IUpsertIndex"/>,
+/// fixing the workshop's <c>UpsertToES</c>: ids do not collide (see <see cref="DocumentIdMode"/>),
+/// per-item failures are read and retried, nothing is checkpointed until its batch is stored, and
+/// failures are counted and reported rather than swallowed.
+/// </summary>
+public sealed partial class SpeedLayerEngine
+{
+    /// <summary>The <see cref="Meter"/> name of the speed layer.</summary>
+    public const string MeterName = "Retail.SpeedLayer";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> DocsOut = Meter.CreateCounter<long>("retail.speedlayer.documents.upserted");
+    private static readonly Counter<long> DocsFailed = Meter.CreateCounter<long>("retail.speedlayer.documents.failed");
+
+    private readonly IRecordStream _stream;
+    private readonly IUpsertIndex _index;
+    private readonly ICheckpointStore _checkpoints;
+    private readonly SpeedLayerOptions _options;
+    private readonly IRecordDecoder _decoder;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string[] _keyFields;
+
+    /// <summary>Creates the engine; invalid options throw here, naming the setting.</summary>
+    public SpeedLayerEngine(IRecordStream stream, IUpsertIndex index, ICheckpointStore checkpoints, SpeedLayerOptions? options = null,
+        IRecordDecoder? decoder = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+        _index = index ?? throw new ArgumentNullException(nameof(index));
+        _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
+        _options = options ?? new SpeedLayerOptions();
+        var errors = _options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        _decoder = decoder ?? JsonRecordDecoder.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _keyFields = [.. _options.RequiredFields];
+    }
+
+    /// <summary>Live counters.</summary>
+    public SpeedLayerStats Stats { get; } = new();
+
+    /// <summary>Upserts every shard until the stream ends or <paramref name="cancellationToken"/> is cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        var shards = await _stream.ListShardsAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(shards.Select(s => Task.Run(() => RunShardAsync(s, cancellationToken), cancellationToken))).ConfigureAwait(false);
+    }
+
+    private async Task RunShardAsync(string shardId, CancellationToken ct)
+    {
+        var saved = await _checkpoints.LoadAsync(_options.ConsumerName, shardId, ct).ConfigureAwait(false);
+        string? after = saved?.SequenceNumber;
+        var docs = new List<IndexDocument>(_options.MaxBatchDocuments);
+        while (true)
+        {
+            var read = await _stream.ReadAsync(shardId, after, _options.MaxRecordsPerRead, _options.PollInterval, ct).ConfigureAwait(false);
+            Stats.Read(read.Records.Count);
+            foreach (var record in read.Records)
+            {
+                if (_decoder.TryDecode(record.Data.Span, out var decoded, out var error))
+                {
+                    string id = DocumentIds.Compute(_options.IdMode, decoded, _stream.StreamName, record.ShardId, record.SequenceNumber, _keyFields);
+                    docs.Add(new IndexDocument(id, decoded));
+                    if (docs.Count == _options.MaxBatchDocuments)
+                    {
+                        await UpsertAsync(docs, ct).ConfigureAwait(false);
+                        docs.Clear();
+                    }
+                }
+                else
+                {
+                    Stats.Invalid();
+                    LogInvalid(_logger, record.ShardId, record.SequenceNumber, error);
+                }
+            }
+            if (docs.Count > 0)
+            {
+                await UpsertAsync(docs, ct).ConfigureAwait(false);
+                docs.Clear();
+            }
+            if (read.Records.Count > 0)
+            {
+                after = read.Records[^1].SequenceNumber;
+                await _checkpoints.SaveAsync(_options.ConsumerName, shardId, new Checkpoint(after), ct).ConfigureAwait(false);
+            }
+            if (read.EndOfShard) return;
+        }
+    }
+
+    private async Task UpsertAsync(List<IndexDocument> batch, CancellationToken ct)
+    {
+        IReadOnlyList<IndexDocument> pending = batch;
+        long started = _time.GetTimestamp();
+        for (int attempt = 0; ; attempt++)
+        {
+            UpsertResult result;
+            try
+            {
+                result = await _index.UpsertAsync(pending, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException)
+            {
+                result = new UpsertResult([.. pending.Select(d => new UpsertItemResult(d.Id, e.Message, Retryable: true))]);
+            }
+            var retry = new List<IndexDocument>();
+            string? lastError = null;
+            for (int i = 0; i < pending.Count; i++)
+            {
+                var item = result.Items[i];
+                if (item.Succeeded)
+                {
+                    Stats.Upserted(1);
+                    DocsOut.Add(1);
+                }
+                else if (item.Retryable)
+                {
+                    retry.Add(pending[i]);
+                    lastError = item.Error;
+                }
+                else
+                {
+                    Stats.Rejected();
+                    DocsFailed.Add(1);
+                    LogRejected(_logger, item.Id, item.Error);
+                }
+            }
+            if (retry.Count == 0) return;
+            if (_time.GetElapsedTime(started) >= _options.MaxRetryDuration)
+                throw new InvalidOperationException($"{retry.Count} documents still failed after {_options.MaxRetryDuration} (last error: {lastError}); the shard was not checkpointed past them, so a restart retries them.");
+            Stats.Retried(retry.Count);
+            var delay = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(10_000, 50 * Math.Pow(2, Math.Min(attempt, 20))));
+            LogRetry(_logger, retry.Count, lastError, delay.TotalMilliseconds);
+            await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            pending = retry;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Record {ShardId}/{SequenceNumber} is invalid and was not indexed: {Error}")]
+    private static partial void LogInvalid(ILogger logger, string shardId, string sequenceNumber, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Document {Id} was rejected by the index: {Error}")]
+    private static partial void LogRejected(ILogger logger, string id, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} documents failed ({Error}); retrying in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, int count, string? error, double delayMs);
+}
