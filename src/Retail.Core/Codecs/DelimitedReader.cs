@@ -58,6 +58,7 @@ public sealed class DelimitedReader : IDisposable
     private int _recordStart;
     private int _recordLength;
     private bool _bomChecked;
+    private bool _recordAscii; // the current record is all ASCII, so its fields decode as Latin-1
     private long _nextLine = 1;
 
     private struct Field
@@ -113,7 +114,7 @@ public sealed class DelimitedReader : IDisposable
     }
 
     /// <summary>Field <paramref name="index"/> as a string, exactly as written (no trimming).</summary>
-    public string GetString(int index) => _cache.GetString(GetUtf8(index));
+    public string GetString(int index) => _cache.GetString(GetUtf8(index), _recordAscii);
 
     /// <summary>Reads the next record, skipping blank lines.</summary>
     public DelimitedReadResult Read()
@@ -162,7 +163,8 @@ public sealed class DelimitedReader : IDisposable
             _nextLine += Math.Max(lines, 1);
             if (contentLength == 0 || (FieldCount == 1 && _fields[0].Length == 0 && !_fields[0].Escaped && IsBlank(RawRecord)))
                 continue; // blank line: not a record
-            if (!Utf8.IsValid(RawRecord))
+            _recordAscii = Ascii.IsValid(RawRecord);
+            if (!_recordAscii && !Utf8.IsValid(RawRecord))
             {
                 LastError = new RetailRecordError(LineNumber, null, Encoding.UTF8.GetString(RawRecord),
                     "invalid UTF-8 (if the file is Latin-1, read it with the Latin-1 encoding option)", RawRecord.ToArray());

@@ -53,11 +53,27 @@ public static class RetailJson
     /// <summary>Encodes <paramref name="record"/> as one JSON object followed by <c>\n</c>.</summary>
     public static byte[] ToJsonLine(RetailTransaction record)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) Write(writer, record);
-        buffer.Write("\n"u8);
-        return buffer.WrittenSpan.ToArray();
+        var scratch = t_scratch ??= new Scratch();
+        scratch.Buffer.ResetWrittenCount();
+        JsonLinesWriter.WriteTo(scratch.Writer, scratch.Buffer, record);
+        return scratch.Buffer.WrittenSpan.ToArray();
     }
+
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
+    private sealed class Scratch
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(512);
+        public Utf8JsonWriter Writer { get; }
+        public Scratch() => Writer = new Utf8JsonWriter(Buffer, WriterOptions);
+    }
+
+    [ThreadStatic]
+    private static Utf8StringCache? t_cache;
+
+    /// <summary>A per-thread string cache for decoders that parse one record at a time.</summary>
+    internal static Utf8StringCache ThreadCache => t_cache ??= new Utf8StringCache();
 
     /// <summary>Parses one JSON object (surrounding whitespace and a trailing line terminator are allowed).</summary>
     /// <exception cref="RetailFormatException">The text is not a valid record; the message names the field.</exception>

@@ -31,7 +31,11 @@ public sealed class JsonRecordDecoder : IRecordDecoder
     /// <inheritdoc />
     public bool TryDecode(ReadOnlySpan<byte> data, [NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out string? error)
     {
-        if (!RetailJson.TryParse(data, out record, out error)) return false;
+        if (!RetailJson.TryParse(data, RetailJson.ThreadCache, out record, out string? field, out string? reason))
+        {
+            error = field is null ? reason : $"{field}: {reason}";
+            return false;
+        }
         return CheckValues(ref record, out error);
     }
 

@@ -18,8 +18,8 @@ public sealed class SpeedLayerOptions
     /// <summary>The workshop's REQUIRED_FIELDS: the business key of <see cref="DocumentIdMode.BusinessKey"/> and <see cref="DocumentIdMode.WorkshopMd5Prefix"/> (default Invoice, StockCode, Customer_ID).</summary>
     public IList<string> RequiredFields { get; } = [.. DocumentIds.DefaultKeyFields];
 
-    /// <summary>Documents per upsert call (default 1,000).</summary>
-    public int MaxBatchDocuments { get; set; } = 1000;
+    /// <summary>Documents per upsert call (default 10,000; about 2.5 MiB of bulk body).</summary>
+    public int MaxBatchDocuments { get; set; } = 10_000;
 
     /// <summary>Records per shard read (default 10,000).</summary>
     public int MaxRecordsPerRead { get; set; } = 10_000;

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Globalization;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Retail.Query;
+using Retail.Storage;
+
+namespace Retail.Sinks.DuckDb;
+
+/// <summary>
+/// SQL over a local data lake with embedded DuckDB: the workshop's Athena tables as views, so its
+/// queries run unchanged.
+/// </summary>
+/// <remarks>
+/// <para>Tables (column names lowercase like Athena's; DuckDB identifiers are case-insensitive, so
+/// <c>InvoiceDate</c> works too):</para>
+/// <list type="bullet">
+/// <item><c>retail_trans_json</c>: the JSON lines objects at
+/// <c>&lt;lake&gt;/json-data/year=YYYY/month=MM/day=DD/hour=HH/&lt;object&gt;</c>.</item>
+/// <item><c>ctas_retail_trans_parquet</c>: the Parquet files at
+/// <c>&lt;lake&gt;/parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/*.parquet</c>.</item>
+/// </list>
+/// <para>Columns: <c>invoice VARCHAR, stockcode VARCHAR, description VARCHAR, quantity INTEGER,
+/// invoicedate TIMESTAMP, price DECIMAL(18,4), customer_id VARCHAR, country VARCHAR, year INTEGER,
+/// month INTEGER, day INTEGER, hour INTEGER</c>. Prices are decimals, so sums are exact to the cent.</para>
+/// <para>Every query sees the files present when it starts (a table with no files yet is empty, not
+/// an error). Files whose names start with <c>.</c> (in-flight temporary files) and files outside the
+/// four hourly partition levels are ignored; <c>_retail/</c> and <c>error-json/</c> are never read.</para>
+/// <para>Containment: DuckDB runs with <c>autoinstall_known_extensions</c> and
+/// <c>autoload_known_extensions</c> off, external access disabled except for the two table folders
+/// (<c>allowed_directories</c>), and its configuration locked — a query cannot reach the network,
+/// load an extension, or read other files. It is not a sandbox for untrusted SQL: a statement such as
+/// <c>COPY … TO</c> can still write inside the two table folders.</para>
+/// <para>Thread-safe: concurrent queries each run on their own DuckDB connection.</para>
+/// </remarks>
+public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposable
+{
+    /// <summary>The JSON table's name: <c>retail_trans_json</c>.</summary>
+    public const string JsonTableName = "retail_trans_json";
+
+    /// <summary>The Parquet table's name: <c>ctas_retail_trans_parquet</c>.</summary>
+    public const string ParquetTableName = "ctas_retail_trans_parquet";
+
+    private readonly DuckDBConnection _root;
+    private readonly Lock _rootLock = new();
+    private readonly ILogger _logger;
+    private readonly TimeSpan _timeout;
+    private readonly string _jsonGlob;
+    private readonly string _parquetGlob;
+    private bool _disposed;
+
+    /// <summary>Opens an engine over the lake at <paramref name="lakePath"/> with default options.</summary>
+    public DuckDbQueryEngine(string lakePath) : this(new DuckDbQueryOptions { LakePath = lakePath }) { }
+
+    /// <summary>Opens an engine (an in-memory DuckDB database that reads the lake's files).</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message names the setting and the bad value.</exception>
+    public DuckDbQueryEngine(DuckDbQueryOptions options, ILogger<DuckDbQueryEngine>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = DuckDbQueryOptionsValidator.Failures(null, options);
+        if (failures.Count > 0) throw new ArgumentException(string.Join(" ", failures), nameof(options));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _timeout = options.QueryTimeout;
+        LakePath = LakePaths.Normalize(options.LakePath);
+        _jsonGlob = $"{LakePath}/{LakeLayout.JsonPrefix}{HourGlob}[!.]*";
+        _parquetGlob = $"{LakePath}/{LakeLayout.ParquetPrefix}{HourGlob}[!.]*.parquet";
+
+        _root = new DuckDBConnection("Data Source=:memory:");
+        try
+        {
+            _root.Open();
+            DuckDbCommands.Execute(_root, DuckDbCommands.OfflineSettings);
+            if (options.Threads is int threads)
+                DuckDbCommands.Execute(_root, string.Create(CultureInfo.InvariantCulture, $"SET threads = {threads};"));
+            if (options.MemoryLimit is string memory)
+                DuckDbCommands.Execute(_root, $"SET memory_limit = {DuckDbCommands.Literal(memory)};");
+            DuckDbCommands.Execute(_root,
+                $"SET allowed_directories = [{DuckDbCommands.Literal(LakePath + "/" + LakeLayout.JsonPrefix)}, {DuckDbCommands.Literal(LakePath + "/" + LakeLayout.ParquetPrefix)}];" +
+                " SET enable_external_access = false; SET lock_configuration = true;");
+            Log.EngineOpened(_logger, LakePath, _root.ServerVersion);
+        }
+        catch
+        {
+            _root.Dispose();
+            throw;
+        }
+    }
+
+    private const string HourGlob = "year=*/month=*/day=*/hour=*/";
+
+    /// <summary>The lake's root folder (absolute, <c>/</c>-separated).</summary>
+    public string LakePath { get; }
+
+    /// <inheritdoc />
+    /// <exception cref="DuckDbQueryException">DuckDB rejected or failed the statement (its message is included), or it ran longer than <see cref="DuckDbQueryOptions.QueryTimeout"/>.</exception>
+    /// <exception cref="ArgumentException">A parameter cannot be bound.</exception>
+    public ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sql);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRows);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new ValueTask<QueryResult>(Task.Run(() => Run(sql, parameters, maxRows, cancellationToken), cancellationToken));
+    }
+
+    private QueryResult Run(string sql, IReadOnlyList<object?>? parameters, int maxRows, CancellationToken cancellationToken)
+    {
+        using var activity = DuckDbDiagnostics.ActivitySource.StartActivity("duckdb.query");
+        long started = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        try
+        {
+            using var connection = Connect();
+            var unreadable = CreateViews(connection);
+            QueryResult result;
+            try
+            {
+                result = DuckDbCommands.Query(connection, sql, parameters, maxRows, timeout.Token);
+            }
+            catch (DuckDbQueryException e) when (unreadable.FirstOrDefault(u => e.Message.Contains($"Table with name {u.Table} does not exist", StringComparison.OrdinalIgnoreCase)) is { Table: not null } u)
+            {
+                throw new DuckDbQueryException($"DuckDB could not read table {u.Table}: {u.Error}", sql, e);
+            }
+            double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            DuckDbDiagnostics.Queries.Add(1, DuckDbDiagnostics.OutcomeOk);
+            DuckDbDiagnostics.QueryDuration.Record(elapsed);
+            Log.QueryCompleted(_logger, result.Rows.Count, result.Truncated, elapsed * 1000);
+            return result;
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            DuckDbDiagnostics.Queries.Add(1, DuckDbDiagnostics.OutcomeError);
+            string message = $"The query ran longer than {nameof(DuckDbQueryOptions.QueryTimeout)} ({_timeout.ToString("c", CultureInfo.InvariantCulture)}) and was interrupted.";
+            Log.QueryFailed(_logger, message);
+            throw new DuckDbQueryException(message, sql, e);
+        }
+        catch (OperationCanceledException)
+        {
+            DuckDbDiagnostics.Queries.Add(1, DuckDbDiagnostics.OutcomeCanceled);
+            throw;
+        }
+        catch (DuckDbQueryException e)
+        {
+            DuckDbDiagnostics.Queries.Add(1, DuckDbDiagnostics.OutcomeError);
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            Log.QueryFailed(_logger, e.Message);
+            throw;
+        }
+    }
+
+    /// <summary>A fresh connection to the engine's database; its temporary views die with it.</summary>
+    private DuckDBConnection Connect()
+    {
+        lock (_rootLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var connection = _root.Duplicate();
+            if (connection.State != System.Data.ConnectionState.Open) connection.Open();
+            return connection;
+        }
+    }
+
+    /// <summary>
+    /// Creates both tables as temporary views for this query: over the files when the table's glob
+    /// matches any, else an empty view with the same columns (DuckDB's readers reject an empty glob).
+    /// A table DuckDB cannot bind (e.g. a corrupt Parquet footer) is left out, so queries of the other
+    /// table still run; it is returned with DuckDB's error, to explain a query that needed it.
+    /// </summary>
+    private List<(string Table, string Error)> CreateViews(DuckDBConnection connection)
+    {
+        var unreadable = new List<(string, string)>();
+        foreach (var (table, glob, source) in new (string, string, Func<string, string>)[]
+                 {
+                     (JsonTableName, _jsonGlob, LakeViews.JsonSource),
+                     (ParquetTableName, _parquetGlob, LakeViews.ParquetSource),
+                 })
+        {
+            try
+            {
+                DuckDbCommands.Execute(connection, LakeViews.Create(table, HasFiles(connection, glob) ? source(glob) : null));
+            }
+            catch (DuckDBException e)
+            {
+                unreadable.Add((table, e.Message));
+            }
+        }
+        return unreadable;
+    }
+
+    private static bool HasFiles(DuckDBConnection connection, string glob) =>
+        DuckDbCommands.Scalar(connection, "SELECT EXISTS (SELECT 1 FROM glob($1))", glob) is true;
+
+    /// <summary>Closes the database. Queries still running fail.</summary>
+    public void Dispose()
+    {
+        lock (_rootLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _root.Dispose();
+        }
+    }
+
+    /// <summary>Closes the database.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>The SQL of the lake's views.</summary>
+internal static class LakeViews
+{
+    private const string HiveTypes = "{'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}";
+
+    /// <summary>The record columns with the types the JSON reader parses them as (JSON field names are the workshop's, case-sensitive).</summary>
+    private const string JsonColumns =
+        "{'Invoice': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'INTEGER', " +
+        "'InvoiceDate': 'TIMESTAMP', 'Price': 'DECIMAL(18,4)', 'Customer_ID': 'VARCHAR', 'Country': 'VARCHAR'}";
+
+    /// <summary>The view's columns, in Athena's order: the record's, then the partitions.</summary>
+    public static readonly (string Name, string Type)[] Columns =
+    [
+        ("invoice", "VARCHAR"), ("stockcode", "VARCHAR"), ("description", "VARCHAR"), ("quantity", "INTEGER"),
+        ("invoicedate", "TIMESTAMP"), ("price", "DECIMAL(18,4)"), ("customer_id", "VARCHAR"), ("country", "VARCHAR"),
+        ("year", "INTEGER"), ("month", "INTEGER"), ("day", "INTEGER"), ("hour", "INTEGER"),
+    ];
+
+    public static string JsonSource(string glob) =>
+        "SELECT \"Invoice\" AS invoice, \"StockCode\" AS stockcode, \"Description\" AS description, \"Quantity\" AS quantity, " +
+        "\"InvoiceDate\" AS invoicedate, \"Price\" AS price, \"Customer_ID\" AS customer_id, \"Country\" AS country, " +
+        "year, month, day, hour\n" +
+        $"FROM read_json({DuckDbCommands.Literal(glob)}, format = 'newline_delimited', columns = {JsonColumns}, " +
+        $"timestampformat = '%Y-%m-%d %H:%M:%S', hive_partitioning = true, hive_types = {HiveTypes}, hive_types_autocast = false)";
+
+    public static string ParquetSource(string glob) =>
+        "SELECT CAST(invoice AS VARCHAR) AS invoice, CAST(stockcode AS VARCHAR) AS stockcode, CAST(description AS VARCHAR) AS description, " +
+        "CAST(quantity AS INTEGER) AS quantity, CAST(invoicedate AS TIMESTAMP) AS invoicedate, CAST(price AS DECIMAL(18,4)) AS price, " +
+        "CAST(customer_id AS VARCHAR) AS customer_id, CAST(country AS VARCHAR) AS country, year, month, day, hour\n" +
+        $"FROM read_parquet({DuckDbCommands.Literal(glob)}, hive_partitioning = true, hive_types = {HiveTypes}, hive_types_autocast = false)";
+
+    /// <summary>An empty relation with the views' columns.</summary>
+    public static string EmptySource() =>
+        "SELECT " + string.Join(", ", Columns.Select(c => $"CAST(NULL AS {c.Type}) AS {c.Name}")) + " WHERE false";
+
+    public static string Create(string name, string? source) =>
+        $"CREATE OR REPLACE TEMP VIEW {name} AS\n{source ?? EmptySource()}";
+}

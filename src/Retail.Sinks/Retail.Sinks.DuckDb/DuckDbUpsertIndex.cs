@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.Globalization;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Retail.Indexing;
+using Retail.Query;
+
+namespace Retail.Sinks.DuckDb;
+
+/// <summary>
+/// The embedded speed layer: documents upserted by id into a DuckDB table (the workshop's
+/// <c>UpsertToES</c>, with a table for the OpenSearch index).
+/// </summary>
+/// <remarks>
+/// <para>Table (default name <c>retail</c>): <c>doc_id VARCHAR PRIMARY KEY, invoice VARCHAR,
+/// stockcode VARCHAR, description VARCHAR, quantity INTEGER, invoicedate TIMESTAMP,
+/// price DECIMAL(18,4), customer_id VARCHAR, country VARCHAR</c>. <c>invoicedate</c> is a TIMESTAMP —
+/// the natural equivalent of the OpenSearch flavour's ISO-8601 date field — so Kibana's chart is
+/// <c>SELECT invoicedate, sum(quantity) FROM retail GROUP BY 1</c> (see <see cref="QueryAsync"/>).</para>
+/// <para>An upsert is one transaction: the batch is appended to a temporary staging table, then
+/// <c>INSERT OR REPLACE</c>d into the table. Within a batch the last document with an id wins (as
+/// with a bulk request). A document DuckDB cannot store faithfully (empty id, a NUL character or an
+/// unpaired surrogate in text, a price that does not fit <c>DECIMAL(18,4)</c>) is rejected on its own
+/// and not retryable; if the batch itself fails, every document is reported failed and retryable and
+/// nothing is written. Nothing is retried here: the caller owns retries.</para>
+/// <para>Thread-safe: operations run one at a time on the index's single connection (an internal
+/// lock). DuckDB lets one process open a database file for writing, so other processes cannot read
+/// the file while the index is open; query it through <see cref="QueryAsync"/> instead.</para>
+/// </remarks>
+public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposable
+{
+    /// <summary>The <see cref="DuckDbIndexOptions.DatabasePath"/> of an in-memory index: <c>:memory:</c>.</summary>
+    public const string InMemory = ":memory:";
+
+    private const string StagingTable = "retail_upsert_staging";
+    private const decimal PriceLimit = 100_000_000_000_000m; // DECIMAL(18,4) holds |price| < 10^14
+
+    private readonly DuckDBConnection _connection;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ILogger _logger;
+    private readonly string _table;
+    private readonly string _upsertSql;
+    private readonly string _clearSql;
+    private bool _disposed;
+
+    /// <summary>Opens (creating if needed) the index at <paramref name="databasePath"/> with table <c>retail</c>.</summary>
+    public DuckDbUpsertIndex(string databasePath) : this(new DuckDbIndexOptions { DatabasePath = databasePath }) { }
+
+    /// <summary>Opens (creating if needed) the database file and the table.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message names the setting and the bad value.</exception>
+    /// <exception cref="InvalidOperationException">DuckDB could not open the database (e.g. another process holds it).</exception>
+    public DuckDbUpsertIndex(DuckDbIndexOptions options, ILogger<DuckDbUpsertIndex>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = DuckDbIndexOptionsValidator.Failures(null, options);
+        if (failures.Count > 0) throw new ArgumentException(string.Join(" ", failures), nameof(options));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        DatabasePath = options.ResolveDatabasePath();
+        TableName = options.TableName;
+        _table = DuckDbCommands.Identifier(TableName);
+        _upsertSql = $"INSERT OR REPLACE INTO {_table} SELECT * FROM temp.main.{StagingTable}";
+        _clearSql = $"DELETE FROM temp.main.{StagingTable}";
+
+        if (DatabasePath != InMemory) Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        _connection = new DuckDBConnection(new DuckDBConnectionStringBuilder { DataSource = DatabasePath }.ConnectionString);
+        try
+        {
+            _connection.Open();
+            DuckDbCommands.Execute(_connection, DuckDbCommands.OfflineSettings);
+            DuckDbCommands.Execute(_connection, $"SET checkpoint_threshold = {DuckDbCommands.Literal(options.CheckpointThreshold)};");
+            if (options.Threads is int threads)
+                DuckDbCommands.Execute(_connection, string.Create(CultureInfo.InvariantCulture, $"SET threads = {threads};"));
+            if (options.MemoryLimit is string memory)
+                DuckDbCommands.Execute(_connection, $"SET memory_limit = {DuckDbCommands.Literal(memory)};");
+            DuckDbCommands.Execute(_connection,
+                $"CREATE TABLE IF NOT EXISTS {_table} (doc_id VARCHAR PRIMARY KEY, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
+                "description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price DECIMAL(18,4) NOT NULL, " +
+                "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL);\n" +
+                $"CREATE TEMP TABLE {StagingTable} AS SELECT * FROM {_table} LIMIT 0;");
+            Log.IndexOpened(_logger, DatabasePath, TableName, Count());
+        }
+        catch (DuckDBException e)
+        {
+            _connection.Dispose();
+            throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': {e.Message}", e);
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The database file (absolute), or <c>:memory:</c>.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>The table that holds the documents.</summary>
+    public string TableName { get; }
+
+    /// <inheritdoc />
+    /// <remarks>Once the batch has started it runs to completion; cancellation is observed before it starts.</remarks>
+    public async ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Upsert(documents);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private UpsertResult Upsert(IReadOnlyList<IndexDocument> documents)
+    {
+        using var activity = DuckDbDiagnostics.ActivitySource.StartActivity("duckdb.upsert");
+        long started = Stopwatch.GetTimestamp();
+        var items = new UpsertItemResult[documents.Count];
+        // Validate, then keep only the last document of each id (bulk semantics: later wins). DuckDB's
+        // INSERT OR REPLACE rejects a statement that touches one key twice.
+        var keep = new bool[documents.Count];
+        var seen = new HashSet<string>(documents.Count, StringComparer.Ordinal);
+        int rejected = 0, valid = 0;
+        for (int i = documents.Count - 1; i >= 0; i--)
+        {
+            var doc = documents[i];
+            string? error = Validate(doc);
+            if (error is not null)
+            {
+                items[i] = new UpsertItemResult(doc.Id ?? "", error, Retryable: false);
+                rejected++;
+                continue;
+            }
+            items[i] = new UpsertItemResult(doc.Id, null, false);
+            valid++;
+            keep[i] = seen.Add(doc.Id);
+        }
+
+        if (seen.Count > 0)
+        {
+            try
+            {
+                Write(documents, keep);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                string error = "DuckDB upsert failed: " + e.Message;
+                for (int i = 0; i < items.Length; i++)
+                    if (items[i].Succeeded) items[i] = new UpsertItemResult(items[i].Id, error, Retryable: true);
+                DuckDbDiagnostics.IndexDocuments.Add(valid, DuckDbDiagnostics.OutcomeFailed);
+                DuckDbDiagnostics.IndexDocuments.Add(rejected, DuckDbDiagnostics.OutcomeRejected);
+                activity?.SetStatus(ActivityStatusCode.Error, error);
+                Log.UpsertFailed(_logger, e, valid, e.Message);
+                return new UpsertResult(items);
+            }
+        }
+
+        double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        DuckDbDiagnostics.IndexDocuments.Add(valid, DuckDbDiagnostics.OutcomeUpserted);
+        DuckDbDiagnostics.IndexDocuments.Add(rejected, DuckDbDiagnostics.OutcomeRejected);
+        DuckDbDiagnostics.UpsertDuration.Record(elapsed);
+        Log.UpsertCompleted(_logger, valid, rejected, elapsed * 1000);
+        return new UpsertResult(items);
+    }
+
+    private void Write(IReadOnlyList<IndexDocument> documents, bool[] keep)
+    {
+        using var transaction = _connection.BeginTransaction();
+        try
+        {
+            using (var appender = _connection.CreateAppender("temp", "main", StagingTable))
+            {
+                for (int i = 0; i < documents.Count; i++)
+                {
+                    if (!keep[i]) continue;
+                    var (id, r) = documents[i];
+                    appender.CreateRow()
+                        .AppendValue(id).AppendValue(r.Invoice).AppendValue(r.StockCode).AppendValue(r.Description)
+                        .AppendValue((int?)r.Quantity).AppendValue((DateTime?)r.InvoiceDate).AppendValue((decimal?)r.Price)
+                        .AppendValue(r.CustomerId).AppendValue(r.Country)
+                        .EndRow();
+                }
+            }
+            DuckDbCommands.Execute(_connection, _upsertSql);
+            DuckDbCommands.Execute(_connection, _clearSql);
+            transaction.Commit();
+        }
+        catch
+        {
+            try { transaction.Rollback(); }
+            catch (DuckDBException) { }
+            catch (InvalidOperationException) { }
+            // The staging rows were appended inside the rolled-back transaction; make sure none survive.
+            try { DuckDbCommands.Execute(_connection, _clearSql); }
+            catch (DuckDBException) { }
+            throw;
+        }
+    }
+
+    /// <summary>Why DuckDB cannot store <paramref name="doc"/> faithfully, or null.</summary>
+    private static string? Validate(IndexDocument doc)
+    {
+        if (string.IsNullOrEmpty(doc.Id)) return "The document id is empty.";
+        if (TextProblem(doc.Id) is string idProblem) return "The document id " + idProblem;
+        var r = doc.Record;
+        if (r is null) return "The document has no record.";
+        if (TextProblem(r.Invoice) is string p1) return RetailFields.Invoice + " " + p1;
+        if (TextProblem(r.StockCode) is string p2) return RetailFields.StockCode + " " + p2;
+        if (TextProblem(r.Description) is string p3) return RetailFields.Description + " " + p3;
+        if (TextProblem(r.CustomerId) is string p4) return RetailFields.CustomerId + " " + p4;
+        if (TextProblem(r.Country) is string p5) return RetailFields.Country + " " + p5;
+        if (decimal.Round(r.Price, 4) != r.Price || Math.Abs(r.Price) >= PriceLimit)
+            return string.Create(CultureInfo.InvariantCulture, $"{RetailFields.Price} {r.Price} does not fit DECIMAL(18,4) (at most 14 integer digits and 4 decimals).");
+        return null;
+    }
+
+    private static string? TextProblem(string? text)
+    {
+        if (text is null) return "is null.";
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\0') return "contains a NUL character, which DuckDB would truncate.";
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(c)) return "contains an unpaired surrogate, which is not valid UTF-8.";
+        }
+        return null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Count();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private long Count() => Convert.ToInt64(DuckDbCommands.Scalar(_connection, $"SELECT count(*) FROM {_table}"), CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Runs one SQL statement against the index's database (its table is <see cref="TableName"/>), e.g.
+    /// Kibana's chart: <c>SELECT invoicedate, sum(quantity) FROM retail GROUP BY 1 ORDER BY 1</c>.
+    /// Parameters are positional (<c>?</c> or <c>$1</c>), never spliced.
+    /// </summary>
+    /// <exception cref="DuckDbQueryException">DuckDB rejected or failed the statement (its message is included).</exception>
+    public async ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sql);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRows);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return DuckDbCommands.Query(_connection, sql, parameters, maxRows, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Waits for the running operation, then closes the database (DuckDB checkpoints it).</summary>
+    public void Dispose()
+    {
+        _gate.Wait();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _connection.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Waits for the running operation, then closes the database (DuckDB checkpoints it).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _connection.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}
