@@ -96,7 +96,7 @@ public sealed partial class DeliveryEngine
         public required RetailTransaction? FirstRecord { get; init; }
         public required long OpenedAt { get; init; }
         public string LastSequence { get; set; } = "";
-        public ArrayBufferWriter<byte> Data { get; } = new(64 * 1024);
+        public required ArrayBufferWriter<byte> Data { get; init; }
         public int Records { get; set; }
         public bool Written { get; set; }
     }
@@ -110,6 +110,9 @@ public sealed partial class DeliveryEngine
         private string? _lastRead;
         private bool _dirty;
         private Utf8JsonWriter? _json;
+        private string? _lastKey;
+        private DateTimeOffset _lastKeyArrival;
+        private readonly Stack<ArrayBufferWriter<byte>> _spareBuffers = new();
 
         public async Task RunAsync(CancellationToken ct)
         {
@@ -156,7 +159,15 @@ public sealed partial class DeliveryEngine
             string groupKey = "";
             if (ok)
             {
-                groupKey = engine._prefix.GroupKey(record.ApproximateArrivalTimestamp, decoded, null);
+                // Without dynamic partitioning the key depends on the arrival time alone, which a whole put shares.
+                if (!engine._prefix.UsesDynamicPartitioning && _lastKey is not null && record.ApproximateArrivalTimestamp == _lastKeyArrival)
+                    groupKey = _lastKey;
+                else
+                {
+                    groupKey = engine._prefix.GroupKey(record.ApproximateArrivalTimestamp, decoded, null);
+                    _lastKey = groupKey;
+                    _lastKeyArrival = record.ApproximateArrivalTimestamp;
+                }
                 if (groupKey.Length > PrefixTemplate.MaxEvaluatedLength)
                 {
                     ok = false;
@@ -188,6 +199,7 @@ public sealed partial class DeliveryEngine
                 }
                 buffer = new Buffer
                 {
+                    Data = _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ArrayBufferWriter<byte>(engine._prefix.UsesDynamicPartitioning ? 64 * 1024 : (int)Math.Min(engine._bufferBytes + 64 * 1024, 4 * 1024 * 1024)),
                     GroupKey = groupKey,
                     IsError = !ok,
                     OldestArrival = record.ApproximateArrivalTimestamp,
@@ -245,6 +257,9 @@ public sealed partial class DeliveryEngine
             engine.ObjectWritten?.Invoke(new DeliveredObject(key, buffer.IsError, buffer.Records, buffer.Data.WrittenCount));
             buffer.Written = true;
             _buffers.Remove(buffer.GroupKey);
+            // Reuse the memory for the next buffer (a few are kept; the rest go to the GC).
+            buffer.Data.ResetWrittenCount();
+            if (_spareBuffers.Count < 4) _spareBuffers.Push(buffer.Data);
             _written[buffer.GroupKey] = buffer.LastSequence;
             _dirty = true;
         }

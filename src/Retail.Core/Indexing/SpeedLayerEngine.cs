@@ -21,6 +21,12 @@ public sealed class SpeedLayerOptions
     /// <summary>Documents per upsert call (default 10,000; about 2.5 MiB of bulk body).</summary>
     public int MaxBatchDocuments { get; set; } = 10_000;
 
+    /// <summary>
+    /// Longest a document waits in a partly filled batch before it is sent (default 1 s): fewer,
+    /// larger bulk requests under a steady trickle, still near-real-time.
+    /// </summary>
+    public TimeSpan MaxBatchLatency { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Records per shard read (default 10,000).</summary>
     public int MaxRecordsPerRead { get; set; } = 10_000;
 
@@ -41,6 +47,7 @@ public sealed class SpeedLayerOptions
             errors.Add($"SpeedLayerOptions.RequiredFields has '{f}', which is not a field ({string.Join(", ", RetailFields.All)}).");
         if (MaxBatchDocuments is < 1 or > 100_000) errors.Add($"SpeedLayerOptions.MaxBatchDocuments must be 1 to 100000, got {MaxBatchDocuments}.");
         if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"SpeedLayerOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
+        if (MaxBatchLatency < TimeSpan.Zero) errors.Add($"SpeedLayerOptions.MaxBatchLatency must not be negative, got {MaxBatchLatency}.");
         if (PollInterval <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.PollInterval must be positive, got {PollInterval}.");
         if (MaxRetryDuration <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.MaxRetryDuration must be positive, got {MaxRetryDuration}.");
         return errors;
@@ -122,15 +129,25 @@ public sealed partial class SpeedLayerEngine
     {
         var saved = await _checkpoints.LoadAsync(_options.ConsumerName, shardId, ct).ConfigureAwait(false);
         string? after = saved?.SequenceNumber;
+        string? checkpointed = after;
         var docs = new List<IndexDocument>(_options.MaxBatchDocuments);
+        long batchStarted = 0;
         while (true)
         {
-            var read = await _stream.ReadAsync(shardId, after, _options.MaxRecordsPerRead, _options.PollInterval, ct).ConfigureAwait(false);
+            // Wait no longer than the batch's latency budget allows.
+            var wait = _options.PollInterval;
+            if (docs.Count > 0)
+            {
+                var left = _options.MaxBatchLatency - _time.GetElapsedTime(batchStarted);
+                wait = left <= TimeSpan.Zero ? TimeSpan.Zero : (left < wait ? left : wait);
+            }
+            var read = await _stream.ReadAsync(shardId, after, _options.MaxRecordsPerRead, wait, ct).ConfigureAwait(false);
             Stats.Read(read.Records.Count);
             foreach (var record in read.Records)
             {
                 if (_decoder.TryDecode(record.Data.Span, out var decoded, out var error))
                 {
+                    if (docs.Count == 0) batchStarted = _time.GetTimestamp();
                     string id = DocumentIds.Compute(_options.IdMode, decoded, _stream.StreamName, record.ShardId, record.SequenceNumber, _keyFields);
                     docs.Add(new IndexDocument(id, decoded));
                     if (docs.Count == _options.MaxBatchDocuments)
@@ -144,16 +161,19 @@ public sealed partial class SpeedLayerEngine
                     Stats.Invalid();
                     LogInvalid(_logger, record.ShardId, record.SequenceNumber, error);
                 }
+                after = record.SequenceNumber;
             }
-            if (docs.Count > 0)
+            bool due = docs.Count > 0 && (read.EndOfShard || _time.GetElapsedTime(batchStarted) >= _options.MaxBatchLatency);
+            if (due)
             {
                 await UpsertAsync(docs, ct).ConfigureAwait(false);
                 docs.Clear();
             }
-            if (read.Records.Count > 0)
+            // Everything read so far is stored (or was invalid) once no batch is open.
+            if (docs.Count == 0 && SequenceNumbers.Compare(after, checkpointed) != 0)
             {
-                after = read.Records[^1].SequenceNumber;
                 await _checkpoints.SaveAsync(_options.ConsumerName, shardId, new Checkpoint(after), ct).ConfigureAwait(false);
+                checkpointed = after;
             }
             if (read.EndOfShard) return;
         }
