@@ -30,6 +30,18 @@ elif [ "$assemblies" -lt "$projects" ]; then
   failed=$((failed + 1))
   rc=1
 fi
+# The samples must compile (they did, in the solution build) and run: each is one more check.
+for sample in samples/*/; do
+  name=$(basename "$sample")
+  out=$(mktemp -d)
+  if dotnet run -c Release --no-build --project "$sample" -- "$out/lake" > "$out/log" 2>&1; then
+    echo "sample $name: passed"; passed=$((passed + 1))
+  else
+    echo "sample $name: FAILED"; cat "$out/log"; failed=$((failed + 1)); rc=1
+  fi
+  rm -rf "$out"
+done
+
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -8,8 +8,9 @@ namespace Retail.Benchmarks.Baselines;
 /// <summary>
 /// Newtonsoft.Json configured to write exactly the wire format of <see cref="RetailJson"/>:
 /// <c>Customer_ID</c> through the contract resolver, <c>InvoiceDate</c> through
-/// <see cref="JsonSerializerSettings.DateFormatString"/>, no indentation. One <see cref="JsonSerializer"/>
-/// and one <see cref="JsonTextWriter"/> are reused for the whole run.
+/// <see cref="JsonSerializerSettings.DateFormatString"/>, <c>Price</c> through a converter (Newtonsoft
+/// appends <c>.0</c> to whole decimals, so <c>74m</c> would come out as <c>74.0</c>), no indentation.
+/// One <see cref="JsonSerializer"/> and one <see cref="JsonTextWriter"/> are reused for the whole run.
 /// </summary>
 internal static class NewtonsoftBaseline
 {
@@ -19,6 +20,7 @@ internal static class NewtonsoftBaseline
         DateFormatString = RetailFields.InvoiceDateFormat,
         DateTimeZoneHandling = DateTimeZoneHandling.Unspecified,
         Formatting = Formatting.None,
+        Converters = { new PlainDecimalConverter() },
     });
 
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
@@ -33,6 +35,18 @@ internal static class NewtonsoftBaseline
             json.WriteWhitespace("\n");
         }
         json.Flush();
+    }
+
+    /// <summary>Writes a decimal as <see cref="decimal.ToString(IFormatProvider)"/> does (what Newtonsoft does, minus the <c>.0</c> suffix).</summary>
+    private sealed class PlainDecimalConverter : JsonConverter<decimal>
+    {
+        public override bool CanRead => false;
+
+        public override void WriteJson(JsonWriter writer, decimal value, JsonSerializer serializer) =>
+            writer.WriteRawValue(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        public override decimal ReadJson(JsonReader reader, Type objectType, decimal existingValue, bool hasExistingValue, JsonSerializer serializer) =>
+            throw new NotSupportedException();
     }
 
     private sealed class RetailContractResolver : DefaultContractResolver

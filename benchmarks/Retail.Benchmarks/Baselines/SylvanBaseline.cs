@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data.Common;
 using System.Text;
 using Sylvan.Data.Csv;
@@ -13,16 +14,15 @@ internal static class SylvanBaseline
 {
     /// <summary>Reads <paramref name="csv"/> (UTF-8, header row); returns the sum of quantities.</summary>
     /// <param name="csv">The bytes.</param>
-    /// <param name="pooled">De-duplicate strings with a <see cref="CsvDataReaderOptions.StringFactory"/> (Sylvan's documented option; the same idea as Retail's string cache).</param>
     /// <param name="onRecord">Called per record (verification only).</param>
-    public static long Read(byte[] csv, bool pooled, Action<RetailTransaction>? onRecord = null)
+    public static long Read(byte[] csv, Action<RetailTransaction>? onRecord = null)
     {
         var options = new CsvDataReaderOptions
         {
             HasHeaders = true,
             Delimiter = ',',
             DateTimeFormat = RetailFields.InvoiceDateFormat,
-            StringFactory = pooled ? new CharStringPool().GetString : null,
+            Culture = CultureInfo.InvariantCulture,
         };
         using var text = new StreamReader(new MemoryStream(csv, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024);
         using CsvDataReader reader = CsvDataReader.Create(text, options);
@@ -57,27 +57,5 @@ internal static class SylvanBaseline
                 if (string.Equals(reader.GetName(i), name, StringComparison.OrdinalIgnoreCase)) return i;
         }
         throw new InvalidOperationException($"no column {names[0]}");
-    }
-
-    /// <summary>
-    /// A bounded, direct-mapped string de-duplicator over UTF-16 buffers, sized like Retail's
-    /// <c>Utf8StringCache</c> (4096 slots, strings up to 64 chars). Stands in for Sylvan.Common's
-    /// <c>StringPool</c>, which is a separate package.
-    /// </summary>
-    private sealed class CharStringPool
-    {
-        private const int MaxLength = 64;
-        private readonly string?[] _slots = new string?[4096];
-
-        public string GetString(char[] buffer, int offset, int length)
-        {
-            if (length == 0) return string.Empty;
-            var span = buffer.AsSpan(offset, length);
-            if (length > MaxLength) return new string(span);
-            int slot = string.GetHashCode(span) & (_slots.Length - 1);
-            string? hit = _slots[slot];
-            if (hit is not null && span.SequenceEqual(hit)) return hit;
-            return _slots[slot] = new string(span);
-        }
     }
 }

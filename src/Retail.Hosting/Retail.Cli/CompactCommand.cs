@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Retail.Compaction;
+
+namespace Retail.Cli;
+
+/// <summary><c>retail compact --lake DIR [--all]</c>: compact closed hours (or all) into Parquet.</summary>
+internal static class CompactCommand
+{
+    public static Command Create(Stream stdout, TextWriter stderr)
+    {
+        var lake = new Option<DirectoryInfo>("--lake") { Description = "The lake folder.", DefaultValueFactory = _ => new DirectoryInfo("retail-lake") };
+        var all = new Option<bool>("--all") { Description = "Treat every hour as closed (end of a replay); by default only hours past their end plus the grace period." };
+        var grace = new Option<int>("--grace-minutes") { Description = "Minutes after an hour ends before it counts as closed.", DefaultValueFactory = _ => 5 };
+        var command = new Command("compact", "Compact the lake's hourly JSON objects into Snappy Parquet (idempotent; picks up late objects).") { lake, all, grace };
+        lake.Validators.Add(r => { if (r.GetValueOrDefault<DirectoryInfo>() is { Exists: false } d) r.AddError($"--lake {d.FullName} does not exist."); });
+        grace.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--grace-minutes must be 0 or more, got {r.GetValueOrDefault<int>()}."); });
+        command.SetAction(async (r, ct) =>
+        {
+            var services = new ServiceCollection();
+            services.AddRetail().AddLocalLake(o => o.Path = r.GetValue(lake)!.FullName).AddParquetCompactor(o => o.Grace = TimeSpan.FromMinutes(r.GetValue(grace)));
+            await using var provider = services.BuildServiceProvider();
+            provider.ValidateRetailOptions();
+            var compactor = provider.GetRequiredService<IHourlyCompactor>();
+            var time = provider.GetRequiredService<TimeProvider>();
+            var progress = new Progress<HourCompaction>(h => stderr.WriteLine($"[INFO] {h.Hour:yyyy-MM-dd HH}:00 {h.Outcome}: {h.RowsOut} rows, {h.FilesWritten} files, {h.BytesWritten} bytes{(h.Error is null ? "" : " — " + h.Error)}"));
+            var report = await compactor.CompactAsync(time.GetUtcNow(), r.GetValue(all), progress, ct).ConfigureAwait(false);
+            using var output = new StreamWriter(stdout, leaveOpen: true);
+            await output.WriteLineAsync($"hours {report.Hours.Count}, compacted {report.Hours.Count(h => h.Outcome == HourCompactionOutcome.Compacted)}, up to date {report.Hours.Count(h => h.Outcome == HourCompactionOutcome.UpToDate)}, not closed {report.Hours.Count(h => h.Outcome == HourCompactionOutcome.NotClosed)}, failed {report.FailedHours}; rows {report.RowsOut}, files {report.FilesWritten}, bytes {report.BytesWritten}").ConfigureAwait(false);
+            foreach (var h in report.Hours.Where(h => h.Outcome == HourCompactionOutcome.Failed))
+                await stderr.WriteLineAsync($"[ERROR] {h.Hour:yyyy-MM-dd HH}:00: {h.Error}").ConfigureAwait(false);
+            return report.FailedHours > 0 ? 1 : 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,281 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Retail.Codecs;
+using Retail.Compaction;
+using Retail.Delivery;
+using Retail.Indexing;
+using Retail.Query;
+using Retail.Sinks.DuckDb;
+using Retail.Storage;
+using Retail.Streaming;
+using Retail.Synthetic;
+using Spectre.Console;
+
+namespace Retail.Cli;
+
+/// <summary>
+/// <c>retail demo</c>, the main job: the whole workshop on one machine. Records stream in, are
+/// delivered to the local lake as JSON lines and upserted into the speed layer at the same time, every
+/// hour is compacted into Parquet, and the workshop's queries run on both tables.
+/// </summary>
+internal static class DemoCommand
+{
+    /// <summary>The workshop's queries, run unchanged against each table.</summary>
+    internal static readonly string[] WorkshopQueries =
+    [
+        "SELECT * FROM {0} LIMIT 10",
+        "SELECT date_trunc('month', invoicedate) invoice_year_month, sum(price*quantity) revenue FROM {0} WHERE invoicedate BETWEEN timestamp '2010-01-01' AND timestamp '2010-12-31' GROUP BY 1",
+    ];
+
+    public static Command Create(Stream stdout, TextWriter stderr)
+    {
+        var lake = new Option<DirectoryInfo>("--lake") { Description = "The lake folder.", DefaultValueFactory = _ => new DirectoryInfo("retail-lake") };
+        var records = new Option<long>("--records") { Description = "Synthetic records to stream.", DefaultValueFactory = _ => 100_000 };
+        var input = new Option<FileInfo?>("--input-file", "-I") { Description = "Replay this Online Retail CSV instead of synthetic data (bad rows go to the error output)." };
+        var partitionBy = new Option<string>("--partition-by") { Description = "arrival-time (Firehose's default) or event-time (InvoiceDate; for historical replays).", DefaultValueFactory = _ => "arrival-time" };
+        partitionBy.AcceptOnlyFromAmong("arrival-time", "event-time");
+        var bufferSize = new Option<int>("--buffer-size-mb") { Description = "Firehose buffer size hint, MiB (1–128).", DefaultValueFactory = _ => 1 };
+        var bufferInterval = new Option<int>("--buffer-interval") { Description = "Firehose buffer interval hint, seconds (0–900).", DefaultValueFactory = _ => 60 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the synthetic data and partition keys.", DefaultValueFactory = _ => 7 };
+        var shards = new Option<int>("--shards") { Description = "Shards of the in-process stream.", DefaultValueFactory = _ => 2 };
+        var idMode = new Option<string>("--id-mode") { Description = "Speed-layer document ids: source-position (default, nothing overwritten), business-key, or workshop (md5[:8], collides).", DefaultValueFactory = _ => "source-position" };
+        idMode.AcceptOnlyFromAmong("source-position", "business-key", "workshop");
+        var command = new Command("demo", "Run the whole pipeline on the embedded defaults: stream → lake (JSON lines) ∥ speed layer → Parquet compaction → SQL.")
+        {
+            lake, records, input, partitionBy, bufferSize, bufferInterval, seed, shards, idMode,
+        };
+        records.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError($"--records must be 0 or more, got {r.GetValueOrDefault<long>()}."); });
+        bufferSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 128) r.AddError($"--buffer-size-mb must be 1 to 128, got {r.GetValueOrDefault<int>()}."); });
+        bufferInterval.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 900) r.AddError($"--buffer-interval must be 0 to 900, got {r.GetValueOrDefault<int>()}."); });
+        shards.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError($"--shards must be 1 to 64, got {r.GetValueOrDefault<int>()}."); });
+        input.Validators.Add(r => { if (r.GetValueOrDefault<FileInfo?>() is { Exists: false } f) r.AddError($"--input-file {f.FullName} does not exist."); });
+        command.SetAction(async (r, ct) =>
+        {
+            var settings = new DemoSettings(
+                r.GetValue(lake)!.FullName, r.GetValue(records), r.GetValue(input)?.FullName, r.GetValue(partitionBy) == "event-time",
+                r.GetValue(bufferSize), r.GetValue(bufferInterval), r.GetValue(seed), r.GetValue(shards),
+                r.GetValue(idMode) switch { "business-key" => DocumentIdMode.BusinessKey, "workshop" => DocumentIdMode.WorkshopMd5Prefix, _ => DocumentIdMode.SourcePosition });
+            return await RunAsync(settings, stdout, stderr, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    internal sealed record DemoSettings(string Lake, long Records, string? InputFile, bool EventTime, int BufferSizeMiB, int BufferIntervalSeconds, ulong Seed, int Shards, DocumentIdMode IdMode);
+
+    internal static async Task<int> RunAsync(DemoSettings s, Stream stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var total = Stopwatch.StartNew();
+        Directory.CreateDirectory(s.Lake);
+        string? header = s.InputFile is null ? null : ReadHeader(s.InputFile);
+
+        var services = new ServiceCollection();
+        var builder = services.AddRetail()
+            .AddLocalLake(o => o.Path = s.Lake)
+            .AddInProcessStream(o => o.ShardCount = s.Shards)
+            .AddDelivery(o =>
+            {
+                o.Prefix = s.EventTime ? LakeLayout.EventTimeJsonPrefixTemplate : LakeLayout.WorkshopJsonPrefixTemplate;
+                o.BufferSizeMiB = s.BufferSizeMiB;
+                o.BufferIntervalSeconds = s.BufferIntervalSeconds;
+            })
+            .AddDuckDbUpsertIndex(o => o.DatabasePath = Path.Combine(s.Lake, "_retail", "speed-layer.duckdb"))
+            .AddSpeedLayer(o => o.IdMode = s.IdMode)
+            .AddParquetCompactor()
+            .AddDuckDbQueries(o => o.LakePath = s.Lake);
+        if (header is not null) builder.UseRecordDecoder(new OnlineRetailCsvRowDecoder(header));
+        await using var provider = services.BuildServiceProvider();
+        provider.ValidateRetailOptions();
+
+        var stream = provider.GetRequiredService<InProcessRecordStream>();
+        var delivery = provider.GetRequiredService<DeliveryEngine>();
+        var speed = provider.GetRequiredService<SpeedLayerEngine>();
+        var compactor = provider.GetRequiredService<IHourlyCompactor>();
+        var query = provider.GetRequiredService<IQueryEngine>();
+        var index = provider.GetRequiredService<IUpsertIndex>();
+        var time = provider.GetRequiredService<TimeProvider>();
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr), Interactive = InteractionSupport.Detect });
+        var timings = new List<(string Stage, TimeSpan Time)>();
+        long produced = 0;
+        long expected = s.InputFile is null ? s.Records : 0;
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var deliveryRun = delivery.RunAsync(linked.Token);
+        var speedRun = speed.RunAsync(linked.Token);
+        var streaming = Stopwatch.StartNew();
+        TimeSpan produceTime = default, deliveryTime = default, speedTime = default;
+
+        await console.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var produceTask = progress.AddTask("produce", maxValue: Math.Max(1, expected));
+                var deliverTask = progress.AddTask("deliver to lake", maxValue: Math.Max(1, expected));
+                var speedTask = progress.AddTask("upsert speed layer", maxValue: Math.Max(1, expected));
+                var producing = Task.Run(async () =>
+                {
+                    try
+                    {
+                        produced = header is null
+                            ? await ProduceSyntheticAsync(stream, s, linked.Token).ConfigureAwait(false)
+                            : await ProduceCsvAsync(stream, s.InputFile!, s.Seed, linked.Token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        produceTime = streaming.Elapsed;
+                        stream.Complete();
+                    }
+                }, linked.Token);
+                var all = Task.WhenAll(producing, deliveryRun.ContinueWith(_ => deliveryTime = streaming.Elapsed, TaskScheduler.Default),
+                    speedRun.ContinueWith(_ => speedTime = streaming.Elapsed, TaskScheduler.Default));
+                while (!all.IsCompleted)
+                {
+                    if (expected == 0) // replay: the total is known once production ends
+                    {
+                        long max = Math.Max(1, Math.Max(produced, delivery.Stats.RecordsRead));
+                        produceTask.MaxValue = deliverTask.MaxValue = speedTask.MaxValue = max;
+                    }
+                    produceTask.Value = producing.IsCompleted ? produceTask.MaxValue : delivery.Stats.RecordsRead;
+                    deliverTask.Value = delivery.Stats.RecordsDelivered + delivery.Stats.RecordsFailed;
+                    speedTask.Value = speed.Stats.RecordsRead;
+                    await Task.WhenAny(all, Task.Delay(200, linked.Token)).ConfigureAwait(false);
+                }
+                await FailFastAsync(linked, producing, deliveryRun, speedRun).ConfigureAwait(false);
+                produceTask.MaxValue = deliverTask.MaxValue = speedTask.MaxValue = Math.Max(1, produced);
+                produceTask.Value = deliverTask.Value = speedTask.Value = Math.Max(1, produced);
+            }).ConfigureAwait(false);
+        timings.Add(("produce", produceTime));
+        timings.Add(("deliver (streaming, alongside produce)", deliveryTime));
+        timings.Add(("speed layer (streaming, alongside produce)", speedTime));
+
+        var compactWatch = Stopwatch.StartNew();
+        var report = await compactor.CompactAsync(time.GetUtcNow(), includeOpenHours: true, cancellationToken: ct).ConfigureAwait(false);
+        timings.Add(("compact to Parquet", compactWatch.Elapsed));
+        if (report.FailedHours > 0)
+        {
+            foreach (var h in report.Hours.Where(h => h.Outcome == HourCompactionOutcome.Failed))
+                await stderr.WriteLineAsync($"[ERROR] compaction of {h.Hour:yyyy-MM-dd HH}:00 failed: {h.Error}").ConfigureAwait(false);
+        }
+
+        var queryWatch = Stopwatch.StartNew();
+        using var output = new StreamWriter(stdout, new UTF8Encoding(false), 64 * 1024, leaveOpen: true);
+        foreach (var table in new[] { "retail_trans_json", "ctas_retail_trans_parquet" })
+        {
+            foreach (var q in WorkshopQueries)
+            {
+                string sql = string.Format(CultureInfo.InvariantCulture, q, table);
+                await output.WriteLineAsync($"-- {sql}").ConfigureAwait(false);
+                var result = await query.QueryAsync(sql, cancellationToken: ct).ConfigureAwait(false);
+                await output.WriteLineAsync(QueryResultFormatter.Format(result, QueryOutputFormat.Table)).ConfigureAwait(false);
+            }
+        }
+        var counts = await query.QueryAsync(
+            "SELECT (SELECT count(*) FROM retail_trans_json) json_rows, (SELECT count(*) FROM ctas_retail_trans_parquet) parquet_rows, " +
+            "(SELECT sum(quantity*price) FROM retail_trans_json) json_revenue, (SELECT sum(quantity*price) FROM ctas_retail_trans_parquet) parquet_revenue", cancellationToken: ct).ConfigureAwait(false);
+        timings.Add(("queries", queryWatch.Elapsed));
+        long documents = await index.CountAsync(ct).ConfigureAwait(false);
+
+        var store = provider.GetRequiredService<IObjectStore>();
+        long parquetFiles = 0, parquetBytes = 0;
+        await foreach (var o in store.ListAsync(LakeLayout.ParquetPrefix, ct).ConfigureAwait(false))
+        {
+            parquetFiles++;
+            parquetBytes += o.Size;
+        }
+
+        var row = counts.Rows[0];
+        await output.WriteLineAsync("-- summary").ConfigureAwait(false);
+        var summary = new (string, string)[]
+        {
+            ("lake", s.Lake),
+            ("records in", produced.ToString("N0", CultureInfo.InvariantCulture)),
+            ("records delivered (JSON lines)", delivery.Stats.RecordsDelivered.ToString("N0", CultureInfo.InvariantCulture)),
+            ("JSON objects written", delivery.Stats.ObjectsWritten.ToString("N0", CultureInfo.InvariantCulture)),
+            ("error records (error-json/…/processing-failed/)", delivery.Stats.RecordsFailed.ToString("N0", CultureInfo.InvariantCulture)),
+            ("Parquet files / bytes", $"{parquetFiles:N0} / {parquetBytes:N0}"),
+            ("Parquet rows", Convert.ToString(row[1], CultureInfo.InvariantCulture) ?? ""),
+            ("JSON table rows", Convert.ToString(row[0], CultureInfo.InvariantCulture) ?? ""),
+            ("revenue (JSON / Parquet)", $"{Convert.ToString(row[2], CultureInfo.InvariantCulture)} / {Convert.ToString(row[3], CultureInfo.InvariantCulture)}"),
+            ("speed-layer documents", documents.ToString("N0", CultureInfo.InvariantCulture)),
+            ("speed-layer invalid / rejected", $"{speed.Stats.RecordsInvalid:N0} / {speed.Stats.DocumentsRejected:N0}"),
+            ("compaction: hours / failed", $"{report.Hours.Count} / {report.FailedHours}"),
+        };
+        foreach (var (name, value) in summary) await output.WriteLineAsync($"{name,-48} {value}").ConfigureAwait(false);
+        foreach (var (stage, t) in timings) await output.WriteLineAsync($"{"time: " + stage,-48} {t.TotalSeconds:0.00} s").ConfigureAwait(false);
+        await output.WriteLineAsync($"{"time: total",-48} {total.Elapsed.TotalSeconds:0.00} s").ConfigureAwait(false);
+        await output.FlushAsync(ct).ConfigureAwait(false);
+        return report.FailedHours > 0 || delivery.Stats.RecordsDelivered + delivery.Stats.RecordsFailed != produced ? 1 : 0;
+    }
+
+    private static async Task FailFastAsync(CancellationTokenSource linked, params Task[] tasks)
+    {
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            var failure = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (failure is not null) throw new CliException($"the pipeline failed: {failure.Message}", 1, failure);
+            throw;
+        }
+    }
+
+    private static async Task<long> ProduceSyntheticAsync(IRecordStream stream, DemoSettings s, CancellationToken ct)
+    {
+        var random = new Random(unchecked((int)s.Seed));
+        var generator = new SyntheticTransactionGenerator(new SyntheticOptions { Seed = s.Seed });
+        await using var producer = new StreamProducer(stream);
+        long n = 0;
+        foreach (var record in generator.Generate(s.Records))
+        {
+            await producer.AddAsync(StreamProducer.WorkshopPartitionKey(random), RetailJson.ToJsonLine(record), ct).ConfigureAwait(false);
+            n++;
+        }
+        await producer.FlushAsync(ct).ConfigureAwait(false);
+        return n;
+    }
+
+    private static string ReadHeader(string path)
+    {
+        using var reader = new DelimitedReader(File.OpenRead(path));
+        if (reader.Read() != DelimitedReadResult.Record) throw new CliException($"--input-file {path} has no header row.", 2);
+        string header = Encoding.UTF8.GetString(reader.RawRecord);
+        // Fails here, before anything runs, if a column is missing.
+        try { _ = new OnlineRetailCsvRowDecoder(header); }
+        catch (RetailFormatException e) { throw new CliException($"--input-file {path}: {e.Message}", 2, e); }
+        return header;
+    }
+
+    /// <summary>Sends every data row as it is (good and bad alike: the delivery's decoder routes bad rows to the error output with their reason).</summary>
+    private static async Task<long> ProduceCsvAsync(IRecordStream stream, string path, ulong seed, CancellationToken ct)
+    {
+        var random = new Random(unchecked((int)seed));
+        using var reader = new DelimitedReader(File.OpenRead(path), new DelimitedReaderOptions { MaxRecordBytes = StreamLimits.MaxRecordBytes - 16 });
+        await using var producer = new StreamProducer(stream);
+        reader.Read(); // header
+        int headerFields = reader.FieldCount;
+        long n = 0;
+        while (true)
+        {
+            var result = reader.Read();
+            if (result == DelimitedReadResult.End) break;
+            byte[] raw;
+            if (result == DelimitedReadResult.Record)
+            {
+                // A multi-line record with the wrong shape is an unbalanced quote: send only its first line.
+                if (reader.FieldCount != headerFields) reader.ResyncAfterFirstLine();
+                raw = reader.RawRecord.ToArray();
+            }
+            else raw = reader.LastError!.RawRecord.ToArray();
+            await producer.AddAsync(StreamProducer.WorkshopPartitionKey(random), raw, ct).ConfigureAwait(false);
+            n++;
+        }
+        await producer.FlushAsync(ct).ConfigureAwait(false);
+        return n;
+    }
+}

@@ -1,0 +1,488 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Retail.Codecs;
+using Retail.Compaction;
+using Retail.Storage;
+
+namespace Retail.Sinks.Parquet;
+
+/// <summary>One compaction of one hour: plan from (manifest, listing), write and verify locally, publish, commit.</summary>
+internal sealed class HourCompactionRun
+{
+    private readonly ParquetHourlyCompactor _owner;
+    private readonly ParquetCompactorOptions _options;
+    private readonly IObjectStore _store;
+    private readonly DateTime _hour;
+    private readonly IReadOnlyList<ObjectInfo> _objects;
+    private readonly string _table;
+    private readonly string _manifestKey;
+    private readonly List<WrittenPart> _written = [];
+    private readonly List<ManifestSource> _empty = [];
+    private string? _workDir;
+    private PartBuilder? _current;
+    private long _rowsIn;
+
+    public HourCompactionRun(ParquetHourlyCompactor owner, DateTime hour, IReadOnlyList<ObjectInfo> objects)
+    {
+        _owner = owner;
+        _options = owner.Options;
+        _store = owner.Store;
+        _hour = hour;
+        _objects = objects;
+        string partition = LakeLayout.HourPartition(hour);
+        _table = _options.TargetPrefix + partition;
+        _manifestKey = _options.ManifestPrefix + _options.TargetPrefix + partition + CompactionManifest.FileName;
+    }
+
+    public static string PartName(int index) => string.Create(CultureInfo.InvariantCulture, $"part-{index:00000}.parquet");
+
+    private string PartKey(int index) => _table + PartName(index);
+
+    public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var manifest = await ReadManifestAsync(cancellationToken).ConfigureAwait(false);
+        var covered = manifest?.CoveredSources() ?? new Dictionary<string, long>(StringComparer.Ordinal);
+        var fresh = new List<ObjectInfo>();
+        foreach (var o in _objects)
+        {
+            if (covered.TryGetValue(o.Key, out long size))
+            {
+                if (size != o.Size)
+                    throw new CompactionException($"{o.Key} has {o.Size} bytes but had {size} when it was compacted into {_table} (manifest {_manifestKey}); " +
+                        "its rows may have changed, so it is not compacted again. Remove the hour's manifest and parts to rebuild the hour from its JSON.");
+            }
+            else
+            {
+                fresh.Add(o);
+            }
+        }
+
+        if (fresh.Count == 0)
+        {
+            if (_options.DeleteSourceAfterPublish) await DeleteSourcesAsync(_objects, cancellationToken).ConfigureAwait(false);
+            return new RunResult(HourCompactionOutcome.UpToDate, covered.Count, 0, 0, 0, 0, 0);
+        }
+
+        var parts = manifest?.Parts ?? [];
+        _current = parts.Count > 0 && parts[^1].Rows < _options.MaxRowsPerFile
+            ? new PartBuilder(parts.Count - 1, PartKey(parts.Count - 1), parts[^1])
+            : new PartBuilder(parts.Count, PartKey(parts.Count), null);
+
+        try
+        {
+            if (_current.Existing is null && parts.Count > 0) await RepairLastPartAsync(parts[^1], cancellationToken).ConfigureAwait(false);
+            await ParseAndWriteAsync(fresh, cancellationToken).ConfigureAwait(false);
+
+            // Rows in (parsed) must equal rows out (read back from the files) before anything is published.
+            long newRowsOut = _written.Sum(w => w.FileRows - w.BaseRows);
+            if (newRowsOut != _rowsIn)
+                throw new CompactionException($"verification failed for {_table}: {_rowsIn} rows parsed but {newRowsOut} new rows written; nothing published");
+
+            await RemoveOrphansAsync(parts.Count, cancellationToken).ConfigureAwait(false);
+            long bytes = 0;
+            foreach (var w in _written)
+            {
+                await BeforePublishAsync(w.Key, cancellationToken).ConfigureAwait(false);
+                var file = new FileStream(w.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await using (file.ConfigureAwait(false))
+                {
+                    await _store.PutAsync(w.Key, file, cancellationToken).ConfigureAwait(false);
+                }
+                bytes += w.Bytes;
+            }
+
+            var newParts = parts.ToList();
+            foreach (var w in _written)
+            {
+                var part = new ManifestPart(w.Key, w.FileRows, w.Bytes, w.Sources);
+                if (w.Index < newParts.Count) newParts[w.Index] = part;
+                else newParts.Add(part);
+            }
+            var newManifest = new CompactionManifest(CompactionManifest.CurrentVersion,
+                _hour.ToString("yyyy-MM-dd'T'HH':00:00'", CultureInfo.InvariantCulture), _table, newParts,
+                [.. manifest?.EmptySources ?? [], .. _empty], _owner.Time.GetUtcNow());
+            await BeforePublishAsync(_manifestKey, cancellationToken).ConfigureAwait(false);
+            await _store.PutAsync(_manifestKey, newManifest.ToJson(), cancellationToken).ConfigureAwait(false);
+
+            if (_options.DeleteSourceAfterPublish) await DeleteSourcesAsync(_objects, cancellationToken).ConfigureAwait(false);
+            return new RunResult(HourCompactionOutcome.Compacted, newManifest.CoveredSources().Count, fresh.Count, _rowsIn, newRowsOut, _written.Count, bytes);
+        }
+        finally
+        {
+            if (_workDir is not null)
+            {
+                try { Directory.Delete(_workDir, recursive: true); }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+        }
+    }
+
+    private async Task<CompactionManifest?> ReadManifestAsync(CancellationToken cancellationToken)
+    {
+        byte[] json;
+        try
+        {
+            json = await _store.GetBytesAsync(_manifestKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+        CompactionManifest m;
+        try
+        {
+            m = CompactionManifest.FromJson(json);
+        }
+        catch (JsonException e)
+        {
+            throw new CompactionException($"manifest {_manifestKey} is not valid: {e.Message}");
+        }
+        if (m.Version != CompactionManifest.CurrentVersion)
+            throw new CompactionException($"manifest {_manifestKey} has version {m.Version}; this compactor reads version {CompactionManifest.CurrentVersion}");
+        m = m with { Parts = m.Parts ?? [], EmptySources = m.EmptySources ?? [] };
+        for (int i = 0; i < m.Parts.Count; i++)
+        {
+            var p = m.Parts[i];
+            if (p?.Key != PartKey(i) || p.Rows < 0 || p.Sources is null)
+                throw new CompactionException($"manifest {_manifestKey} is not valid: part {i} should be {PartKey(i)} (was '{p?.Key}')");
+        }
+        return m;
+    }
+
+    /// <summary>Rows per batch handed from a parser to the writer.</summary>
+    internal const int BatchRows = 16_384;
+
+    /// <summary>
+    /// Parses the new objects, several at once, and writes the parts they fill. Each object is parsed into
+    /// batches that the writer takes in key order, then line order, as soon as they are ready.
+    /// </summary>
+    private async Task ParseAndWriteAsync(List<ObjectInfo> fresh, CancellationToken cancellationToken)
+    {
+        int degree = _options.MaxParallelObjects > 0 ? _options.MaxParallelObjects : Environment.ProcessorCount;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pending = new Queue<ObjectParse>();
+        int next = 0;
+        try
+        {
+            while (next < fresh.Count && pending.Count < degree) pending.Enqueue(StartParse(fresh[next++], cts.Token));
+            while (pending.Count > 0)
+            {
+                var parse = pending.Peek();
+                await foreach (var batch in parse.Batches.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                    await ConsumeAsync(parse.Source, batch, cancellationToken).ConfigureAwait(false);
+                long rows = await parse.Completion.ConfigureAwait(false);
+                pending.Dequeue();
+                if (next < fresh.Count) pending.Enqueue(StartParse(fresh[next++], cts.Token));
+                EndObject(parse.Source, rows);
+            }
+            if (_current!.Writer is not null) await FinishPartAsync(_current, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            if (_current?.Writer is { } writer) await writer.DisposeAsync().ConfigureAwait(false);
+            foreach (var p in pending)
+            {
+                try { await p.Completion.ConfigureAwait(false); }
+                catch (Exception) { /* the first failure is the one reported */ }
+            }
+            throw;
+        }
+    }
+
+    private sealed record ObjectParse(ObjectInfo Source, ChannelReader<RowColumns> Batches, Task<long> Completion);
+
+    private ObjectParse StartParse(ObjectInfo o, CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<RowColumns>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var completion = Task.Run(async () =>
+        {
+            try
+            {
+                long rows = await ParseAsync(o, channel.Writer, cancellationToken).ConfigureAwait(false);
+                channel.Writer.TryComplete();
+                return rows;
+            }
+            catch (Exception e)
+            {
+                channel.Writer.TryComplete(e);
+                throw;
+            }
+        }, cancellationToken);
+        return new ObjectParse(o, channel.Reader, completion);
+    }
+
+    /// <summary>Parses one object into batches; returns its row count.</summary>
+    private async Task<long> ParseAsync(ObjectInfo o, ChannelWriter<RowColumns> batches, CancellationToken cancellationToken)
+    {
+        var stream = await _store.OpenReadAsync(o.Key, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new JsonLinesReader(stream, leaveOpen: true);
+            var rows = RentRows();
+            long count = 0;
+            try
+            {
+                while (reader.TryRead(out var r))
+                {
+                    count++;
+                    decimal price = r.Price;
+                    if (price.Scale > RetailParquetFormat.PriceScale && decimal.Round(price, RetailParquetFormat.PriceScale) != price)
+                    {
+                        long line = await FindLineAsync(o.Key, count, cancellationToken).ConfigureAwait(false);
+                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture,
+                            $"{o.Key} line {line}: Price {price} has more than {RetailParquetFormat.PriceScale} decimal places; the Parquet column is DECIMAL({RetailParquetFormat.PricePrecision},{RetailParquetFormat.PriceScale}) and prices are never rounded"));
+                    }
+                    if (Math.Abs(price) > RetailParquetFormat.MaxPrice)
+                    {
+                        long line = await FindLineAsync(o.Key, count, cancellationToken).ConfigureAwait(false);
+                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture,
+                            $"{o.Key} line {line}: Price {price} does not fit DECIMAL({RetailParquetFormat.PricePrecision},{RetailParquetFormat.PriceScale})"));
+                    }
+                    rows.Add(r);
+                    if (rows.Count == BatchRows)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        batches.TryWrite(rows);
+                        rows = RentRows();
+                    }
+                }
+            }
+            catch (RetailFormatException e)
+            {
+                throw new CompactionException($"{o.Key} line {e.Error.LineNumber}: {(e.Error.Column is null ? "" : e.Error.Column + ": ")}{e.Error.Reason}");
+            }
+            if (rows.Count > 0) batches.TryWrite(rows);
+            else ReturnRows(rows);
+            return count;
+        }
+    }
+
+    /// <summary>The physical line of the <paramref name="ordinal"/>-th record (blank lines are not records). Only used to report an error.</summary>
+    private async Task<long> FindLineAsync(string key, long ordinal, CancellationToken cancellationToken)
+    {
+        byte[] data = await _store.GetBytesAsync(key, cancellationToken).ConfigureAwait(false);
+        long line = 0, records = 0;
+        int start = 0;
+        while (start <= data.Length)
+        {
+            int nl = Array.IndexOf(data, (byte)'\n', start);
+            int end = nl < 0 ? data.Length : nl;
+            line++;
+            if (!data.AsSpan(start, end - start).Trim(" \t\r"u8).IsEmpty && ++records == ordinal) return line;
+            if (nl < 0) break;
+            start = nl + 1;
+        }
+        return line;
+    }
+
+    /// <summary>Batches, reused: text lives in their blocks, so the strings the reader made die young.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<RowColumns> _rowPool = [];
+
+    private RowColumns RentRows() => _rowPool.TryTake(out var rows) ? rows : new RowColumns(BatchRows);
+
+    private void ReturnRows(RowColumns rows)
+    {
+        rows.Clear();
+        _rowPool.Add(rows);
+    }
+
+    /// <summary>Hands a batch of <paramref name="source"/>'s rows to the parts, in order.</summary>
+    private async Task ConsumeAsync(ObjectInfo source, RowColumns batch, CancellationToken cancellationToken)
+    {
+        // Held while its rows are handed out; rows still waiting in a row group keep the batch after that, and
+        // the writer hands it back once they are written.
+        batch.RowsInFlight++;
+        int count = batch.Count;
+        _rowsIn += count;
+        int offset = 0;
+        while (offset < count)
+        {
+            var part = _current!;
+            long room = _options.MaxRowsPerFile - (part.Existing?.Rows ?? 0) - part.NewRows;
+            if (room <= 0)
+            {
+                CloseSource(part);
+                await FinishPartAsync(part, cancellationToken).ConfigureAwait(false);
+                _current = new PartBuilder(part.Index + 1, PartKey(part.Index + 1), null);
+                continue;
+            }
+            int take = (int)Math.Min(room, count - offset);
+            part.Writer ??= await StartPartAsync(part, cancellationToken).ConfigureAwait(false);
+            await part.Writer.AddAsync(batch, offset, take, cancellationToken).ConfigureAwait(false);
+            part.NewRows += take;
+            if (part.OpenSource?.Key != source.Key)
+            {
+                CloseSource(part);
+                part.OpenSource = source;
+            }
+            part.OpenSourceRows += take;
+            offset += take;
+        }
+        if (--batch.RowsInFlight == 0) ReturnRows(batch);
+    }
+
+    /// <summary>Records the object whose rows the current part was taking (an object can span parts).</summary>
+    private static void CloseSource(PartBuilder part)
+    {
+        if (part.OpenSource is not { } open) return;
+        part.Sources.Add(new ManifestSource(open.Key, open.Size, part.OpenSourceRows));
+        part.OpenSource = null;
+        part.OpenSourceRows = 0;
+    }
+
+    private void EndObject(ObjectInfo source, long rows)
+    {
+        if (rows == 0) _empty.Add(new ManifestSource(source.Key, source.Size, 0));
+        else CloseSource(_current!);
+    }
+
+    /// <summary>Opens the part's local file; an extended part gets its published rows first, in their order.</summary>
+    private async Task<PartFileWriter> StartPartAsync(PartBuilder part, CancellationToken cancellationToken)
+    {
+        _workDir ??= Directory.CreateDirectory(Path.Combine(_options.LocalTempPath ?? Path.GetTempPath(), "retail-parquet-" + Guid.NewGuid().ToString("N"))).FullName;
+        var writer = await PartFileWriter.CreateAsync(Path.Combine(_workDir, PartName(part.Index)), _options.RowGroupSize, ReturnRows, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (part.Existing is { } existing) await CopyPublishedRowsAsync(existing, writer, cancellationToken).ConfigureAwait(false);
+            return writer;
+        }
+        catch
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Completes a part's local file and reads it back: published only if its row count is right.</summary>
+    private async Task FinishPartAsync(PartBuilder part, CancellationToken cancellationToken)
+    {
+        var writer = part.Writer!;
+        long baseRows = part.Existing?.Rows ?? 0;
+        long expected = baseRows + part.NewRows;
+        if (writer.Rows != expected)
+            throw new CompactionException($"verification failed for {part.Key}: {expected} rows parsed but {writer.Rows} handed to the writer; nothing published");
+        long bytes = await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+
+        long fileRows;
+        var check = new FileStream(writer.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        await using (check.ConfigureAwait(false))
+        {
+            fileRows = await RetailParquetFormat.CountRowsAsync(check, cancellationToken).ConfigureAwait(false);
+        }
+        if (fileRows != expected)
+            throw new CompactionException($"verification failed for {part.Key}: {expected} rows written but {fileRows} read back; nothing published");
+        IReadOnlyList<ManifestSource> sources = part.Existing is null ? part.Sources : [.. part.Existing.Sources, .. part.Sources];
+        _written.Add(new WrittenPart(part.Index, part.Key, writer.Path, baseRows, fileRows, bytes, sources));
+    }
+
+    /// <summary>
+    /// Copies the rows the manifest records for a published part. A run interrupted after publishing a longer
+    /// version of the part (but before committing it) left the committed rows as the file's first rows, so only
+    /// those are taken.
+    /// </summary>
+    private async Task CopyPublishedRowsAsync(ManifestPart existing, PartFileWriter writer, CancellationToken cancellationToken)
+    {
+        Stream stream;
+        try
+        {
+            stream = await _store.OpenReadAsync(existing.Key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new CompactionException($"{existing.Key} is recorded in manifest {_manifestKey} but does not exist");
+        }
+        await using (stream.ConfigureAwait(false))
+        {
+            Stream seekable = stream;
+            if (!stream.CanSeek)
+            {
+                seekable = new FileStream(Path.Combine(_workDir!, "published.parquet"), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                await stream.CopyToAsync(seekable, cancellationToken).ConfigureAwait(false);
+                seekable.Position = 0;
+            }
+            try
+            {
+                long fileRows = await RetailParquetFormat.CountRowsAsync(seekable, cancellationToken).ConfigureAwait(false);
+                if (fileRows < existing.Rows)
+                    throw new CompactionException($"{existing.Key} has {fileRows} rows but manifest {_manifestKey} records {existing.Rows}");
+                if (fileRows > existing.Rows) Log.PartRecovered(_owner.Logger, _hour, existing.Key, fileRows, existing.Rows);
+                seekable.Position = 0;
+                await foreach (var group in RetailParquetFormat.ReadAsync(seekable, existing.Rows, cancellationToken).ConfigureAwait(false))
+                    await writer.AddAsync(group, 0, group.Count, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!ReferenceEquals(seekable, stream)) await seekable.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A run interrupted after publishing a longer version of the last part, followed by a run that does not
+    /// extend it (MaxRowsPerFile was lowered), would leave uncommitted rows in it: if its size is not the
+    /// committed one, it is rewritten from its committed rows.
+    /// </summary>
+    private async Task RepairLastPartAsync(ManifestPart last, CancellationToken cancellationToken)
+    {
+        var info = await _store.GetInfoAsync(last.Key, cancellationToken).ConfigureAwait(false)
+            ?? throw new CompactionException($"{last.Key} is recorded in manifest {_manifestKey} but does not exist");
+        if (info.Size == last.Bytes) return;
+        var repair = new PartBuilder(_current!.Index - 1, last.Key, last);
+        repair.Writer = await StartPartAsync(repair, cancellationToken).ConfigureAwait(false);
+        await FinishPartAsync(repair, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes parts that no committed manifest lists (left by an interrupted run) before publishing.</summary>
+    private async Task RemoveOrphansAsync(int committedParts, CancellationToken cancellationToken)
+    {
+        var orphans = new List<string>();
+        await foreach (var o in _store.ListAsync(_table, cancellationToken).ConfigureAwait(false))
+        {
+            string name = o.Key[_table.Length..];
+            if (name.Length == "part-00000.parquet".Length && name.StartsWith("part-", StringComparison.Ordinal) && name.EndsWith(".parquet", StringComparison.Ordinal)
+                && int.TryParse(name.AsSpan(5, 5), NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index >= committedParts)
+                orphans.Add(o.Key);
+        }
+        foreach (var key in orphans)
+        {
+            Log.OrphanRemoved(_owner.Logger, _hour, key);
+            await _store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeleteSourcesAsync(IEnumerable<ObjectInfo> objects, CancellationToken cancellationToken)
+    {
+        foreach (var o in objects)
+        {
+            if (await _store.DeleteAsync(o.Key, cancellationToken).ConfigureAwait(false)) Log.SourceDeleted(_owner.Logger, o.Key);
+        }
+    }
+
+    private ValueTask BeforePublishAsync(string key, CancellationToken cancellationToken) =>
+        _owner.BeforePublish?.Invoke(key, cancellationToken) ?? ValueTask.CompletedTask;
+
+    private sealed record WrittenPart(int Index, string Key, string LocalPath, long BaseRows, long FileRows, long Bytes, IReadOnlyList<ManifestSource> Sources);
+
+    /// <summary>A part being filled: an existing part being extended, or a new one.</summary>
+    private sealed class PartBuilder(int index, string key, ManifestPart? existing)
+    {
+        public int Index { get; } = index;
+        public string Key { get; } = key;
+        public ManifestPart? Existing { get; } = existing;
+        public PartFileWriter? Writer { get; set; }
+        public long NewRows { get; set; }
+        public ObjectInfo? OpenSource { get; set; }
+        public long OpenSourceRows { get; set; }
+        public List<ManifestSource> Sources { get; } = [];
+    }
+}
+
+/// <summary>What a run did, before it becomes an <see cref="HourCompaction"/>.</summary>
+internal sealed record RunResult(HourCompactionOutcome Outcome, int SourceObjects, int NewObjects, long RowsIn, long RowsOut, int FilesWritten, long BytesWritten)
+{
+    public HourCompaction ToHourCompaction(DateTime hour) => new(hour, Outcome, SourceObjects, RowsIn, RowsOut, FilesWritten, BytesWritten);
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Retail.Sinks.Parquet;
+
+/// <summary>Names of the package's diagnostics, for OpenTelemetry or <c>dotnet-counters</c>.</summary>
+public static class ParquetCompactorDiagnostics
+{
+    /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> name: <c>Retail.Sinks.Parquet</c>.</summary>
+    public const string MeterName = "Retail.Sinks.Parquet";
+
+    /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> name: <c>Retail.Sinks.Parquet</c> (one activity per hour compacted).</summary>
+    public const string ActivitySourceName = "Retail.Sinks.Parquet";
+
+    /// <summary>Counter: rows read from JSON objects compacted.</summary>
+    public const string RowsInCounter = "retail.compaction.rows_in";
+
+    /// <summary>Counter: new rows published in Parquet (equal to rows in for every hour published).</summary>
+    public const string RowsOutCounter = "retail.compaction.rows_out";
+
+    /// <summary>Counter: Parquet files published.</summary>
+    public const string FilesCounter = "retail.compaction.files";
+
+    /// <summary>Counter: bytes of Parquet published.</summary>
+    public const string BytesCounter = "retail.compaction.bytes";
+
+    /// <summary>Counter: hours that failed (nothing published for them).</summary>
+    public const string FailedHoursCounter = "retail.compaction.failed_hours";
+
+    internal static readonly ActivitySource ActivitySource = new(ActivitySourceName);
+}
+
+/// <summary>The package's counters, on a meter from an <see cref="IMeterFactory"/> or the shared one.</summary>
+internal sealed class CompactorMetrics
+{
+    private static readonly Lazy<Meter> SharedMeter = new(() => new Meter(ParquetCompactorDiagnostics.MeterName));
+
+    public CompactorMetrics(IMeterFactory? meterFactory)
+    {
+        var meter = meterFactory?.Create(ParquetCompactorDiagnostics.MeterName) ?? SharedMeter.Value;
+        RowsIn = meter.CreateCounter<long>(ParquetCompactorDiagnostics.RowsInCounter, "{row}", "Rows read from JSON objects compacted.");
+        RowsOut = meter.CreateCounter<long>(ParquetCompactorDiagnostics.RowsOutCounter, "{row}", "New rows published in Parquet.");
+        Files = meter.CreateCounter<long>(ParquetCompactorDiagnostics.FilesCounter, "{file}", "Parquet files published.");
+        Bytes = meter.CreateCounter<long>(ParquetCompactorDiagnostics.BytesCounter, "By", "Bytes of Parquet published.");
+        FailedHours = meter.CreateCounter<long>(ParquetCompactorDiagnostics.FailedHoursCounter, "{hour}", "Hours that could not be compacted.");
+    }
+
+    public Counter<long> RowsIn { get; }
+    public Counter<long> RowsOut { get; }
+    public Counter<long> Files { get; }
+    public Counter<long> Bytes { get; }
+    public Counter<long> FailedHours { get; }
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Compacted hour {Hour:yyyy-MM-dd HH}:00: {RowsIn} rows from {NewObjects} new object(s) into {Files} file(s), {Bytes} bytes, {ElapsedMs} ms")]
+    public static partial void HourCompacted(ILogger logger, DateTime hour, long rowsIn, int newObjects, int files, long bytes, long elapsedMs);
+
+    [LoggerMessage(2, LogLevel.Debug, "Hour {Hour:yyyy-MM-dd HH}:00 is up to date ({Objects} object(s))")]
+    public static partial void HourUpToDate(ILogger logger, DateTime hour, int objects);
+
+    [LoggerMessage(3, LogLevel.Debug, "Hour {Hour:yyyy-MM-dd HH}:00 is not closed yet")]
+    public static partial void HourNotClosed(ILogger logger, DateTime hour);
+
+    [LoggerMessage(4, LogLevel.Error, "Compaction of hour {Hour:yyyy-MM-dd HH}:00 failed, nothing published for it: {Error}")]
+    public static partial void HourFailed(ILogger logger, DateTime hour, string error, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Warning, "Hour {Hour:yyyy-MM-dd HH}:00: removing {Key}, left by an interrupted compaction (not in the manifest)")]
+    public static partial void OrphanRemoved(ILogger logger, DateTime hour, string key);
+
+    [LoggerMessage(6, LogLevel.Warning, "Hour {Hour:yyyy-MM-dd HH}:00: {Key} has {FileRows} rows but the manifest records {ManifestRows}; an interrupted compaction extended it, keeping the first {ManifestRows}")]
+    public static partial void PartRecovered(ILogger logger, DateTime hour, string key, long fileRows, long manifestRows);
+
+    [LoggerMessage(7, LogLevel.Debug, "Deleted source object {Key} (covered by the manifest)")]
+    public static partial void SourceDeleted(ILogger logger, string key);
+
+    [LoggerMessage(8, LogLevel.Debug, "Ignoring {Key}: not inside an hourly partition")]
+    public static partial void NotInHour(ILogger logger, string key);
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using Retail.Storage;
+
+namespace Retail.Sinks.Parquet;
+
+/// <summary>Settings of <see cref="ParquetHourlyCompactor"/>.</summary>
+/// <remarks>
+/// The compactor reads JSON-lines objects under <see cref="SourcePrefix"/> (any key containing
+/// <c>year=YYYY/month=MM/day=DD/hour=HH/</c>), writes Snappy Parquet files named <c>part-00000.parquet</c>,
+/// <c>part-00001.parquet</c>, … under <see cref="TargetPrefix"/> + the hour's partition, and records what each
+/// file holds in a manifest under <see cref="ManifestPrefix"/>, outside every table's location.
+/// </remarks>
+public sealed class ParquetCompactorOptions
+{
+    /// <summary>Default of <see cref="RowGroupSize"/>: DuckDB's row group size.</summary>
+    public const int DefaultRowGroupSize = 122_880;
+
+    /// <summary>Largest accepted <see cref="MaxRowsPerFile"/> (a part is sorted and encoded in memory).</summary>
+    public const int MaxRowsPerFileLimit = 50_000_000;
+
+    /// <summary>Where the JSON lines are (default <c>json-data/</c>, <see cref="LakeLayout.JsonPrefix"/>).</summary>
+    public string SourcePrefix { get; set; } = LakeLayout.JsonPrefix;
+
+    /// <summary>The Parquet table's location (default <c>parquet-retail-trans/</c>, <see cref="LakeLayout.ParquetPrefix"/>).</summary>
+    public string TargetPrefix { get; set; } = LakeLayout.ParquetPrefix;
+
+    /// <summary>
+    /// Where the per-hour manifests go (default <c>_retail/compaction/</c>). The manifest of an hour is
+    /// <c>ManifestPrefix + TargetPrefix + year=…/month=…/day=…/hour=…/manifest.json</c>; it must not be inside
+    /// the source or the target location, so that no query engine reads it as data.
+    /// </summary>
+    public string ManifestPrefix { get; set; } = LakeLayout.ControlPrefix + "compaction/";
+
+    /// <summary>
+    /// How long after its end an hour is considered closed (default 5 minutes: the workshop compacts at :05).
+    /// Objects that arrive later are still picked up by the next pass.
+    /// </summary>
+    public TimeSpan Grace { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most rows in one Parquet file (default 1,000,000); an hour with more gets several parts.</summary>
+    public int MaxRowsPerFile { get; set; } = 1_000_000;
+
+    /// <summary>Rows per Parquet row group (default 122,880, DuckDB's).</summary>
+    public int RowGroupSize { get; set; } = DefaultRowGroupSize;
+
+    /// <summary>
+    /// Delete the JSON objects once a manifest that covers them has been written (default false: the JSON
+    /// table keeps its data, as in the workshop).
+    /// </summary>
+    public bool DeleteSourceAfterPublish { get; set; }
+
+    /// <summary>
+    /// Local folder for the files being written before they are verified and published (default null: the
+    /// system's temporary folder). Needs room for one part at a time per hour being compacted.
+    /// </summary>
+    public string? LocalTempPath { get; set; }
+
+    /// <summary>
+    /// How many JSON objects are parsed at once (default 0: one per processor). Each object being parsed
+    /// is held in memory as columns.
+    /// </summary>
+    public int MaxParallelObjects { get; set; }
+
+    /// <summary>Checks every setting; returns one message per problem, each naming the setting and its value (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        CheckPrefix(errors, nameof(SourcePrefix), SourcePrefix);
+        CheckPrefix(errors, nameof(TargetPrefix), TargetPrefix);
+        CheckPrefix(errors, nameof(ManifestPrefix), ManifestPrefix);
+        if (errors.Count == 0)
+        {
+            CheckDisjoint(errors, nameof(SourcePrefix), SourcePrefix, nameof(TargetPrefix), TargetPrefix);
+            CheckDisjoint(errors, nameof(ManifestPrefix), ManifestPrefix, nameof(SourcePrefix), SourcePrefix);
+            CheckDisjoint(errors, nameof(ManifestPrefix), ManifestPrefix, nameof(TargetPrefix), TargetPrefix);
+        }
+        if (Grace < TimeSpan.Zero || Grace > TimeSpan.FromDays(7))
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(Grace)} must be between 00:00:00 and 7.00:00:00 (was {Grace:c})."));
+        if (MaxRowsPerFile < 1 || MaxRowsPerFile > MaxRowsPerFileLimit)
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(MaxRowsPerFile)} must be between 1 and {MaxRowsPerFileLimit} (was {MaxRowsPerFile})."));
+        if (RowGroupSize < 1 || RowGroupSize > MaxRowsPerFileLimit)
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(RowGroupSize)} must be between 1 and {MaxRowsPerFileLimit} (was {RowGroupSize})."));
+        if (MaxParallelObjects < 0 || MaxParallelObjects > 256)
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(MaxParallelObjects)} must be between 0 (one per processor) and 256 (was {MaxParallelObjects})."));
+        if (LocalTempPath is not null && LocalTempPath.Trim().Length == 0)
+            errors.Add($"{nameof(ParquetCompactorOptions)}.{nameof(LocalTempPath)} must be null (the system's temporary folder) or a folder path (was '{LocalTempPath}').");
+        return errors;
+    }
+
+    /// <summary>A copy, so that a running compactor is not affected by later changes to this instance.</summary>
+    internal ParquetCompactorOptions Clone() => (ParquetCompactorOptions)MemberwiseClone();
+
+    private static void CheckPrefix(List<string> errors, string name, string? prefix)
+    {
+        string setting = $"{nameof(ParquetCompactorOptions)}.{name}";
+        if (string.IsNullOrEmpty(prefix))
+        {
+            errors.Add($"{setting} must be a non-empty key prefix ending with '/' (was '{prefix}').");
+            return;
+        }
+        if (!prefix.EndsWith('/'))
+        {
+            errors.Add($"{setting} must end with '/' (was '{prefix}').");
+            return;
+        }
+        if (!ObjectKeys.IsValid(prefix + "x", out string? why))
+        {
+            errors.Add($"{setting} is not a valid key prefix: {why} (was '{prefix}').");
+            return;
+        }
+        if (LakeLayout.TryParseHourPartition(prefix + "x") is not null)
+            errors.Add($"{setting} must not contain an hourly partition (was '{prefix}').");
+    }
+
+    private static void CheckDisjoint(List<string> errors, string nameA, string a, string nameB, string b)
+    {
+        if (a.StartsWith(b, StringComparison.Ordinal) || b.StartsWith(a, StringComparison.Ordinal))
+            errors.Add($"{nameof(ParquetCompactorOptions)}.{nameA} ('{a}') and {nameof(ParquetCompactorOptions)}.{nameB} ('{b}') must not contain one another.");
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

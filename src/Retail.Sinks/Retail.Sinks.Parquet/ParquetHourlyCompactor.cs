@@ -1,0 +1,172 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Retail.Compaction;
+using Retail.Storage;
+
+namespace Retail.Sinks.Parquet;
+
+/// <summary>
+/// Compacts the lake's hourly JSON-lines objects into Snappy Parquet with Parquet.Net: the workshop's
+/// <c>MergeSmallFiles</c>, fixed. Works over any <see cref="IObjectStore"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// For each hour it writes <c>part-00000.parquet</c>, <c>part-00001.parquet</c>, … (at most
+/// <see cref="ParquetCompactorOptions.MaxRowsPerFile"/> rows each) under the target prefix and the hour's
+/// partition, and a manifest outside the table that records which source objects each part holds. Writing the
+/// manifest is the commit point.
+/// </para>
+/// <para>
+/// Every file is written to a local temporary file first, read back, and published only when its row count
+/// equals the rows parsed from JSON; each publish replaces one object atomically. A bad JSON line or a price
+/// with more than four decimal places fails the hour (the error names the object key and line): nothing is
+/// published and the JSON stays in place.
+/// </para>
+/// <para>
+/// Re-running is safe: an hour whose objects are all in its manifest is left alone. Objects that arrive after
+/// the hour was compacted are added by rewriting only the last part (its published rows keep their place and
+/// order, the new rows follow) and by appending parts; earlier parts are never touched, so every row is in
+/// exactly one published part at every instant. The plan depends only on the manifest and the listing, so a
+/// run interrupted between publishes is completed by the next run without duplicating a row.
+/// </para>
+/// <para>One compactor per lake at a time: two passes over the same hour at once are not coordinated.</para>
+/// </remarks>
+public sealed class ParquetHourlyCompactor : IHourlyCompactor
+{
+    /// <summary>Creates a compactor over <paramref name="store"/>.</summary>
+    /// <param name="store">The data lake.</param>
+    /// <param name="options">Settings (copied: later changes to the instance do not affect this compactor).</param>
+    /// <param name="time">The clock (default <see cref="TimeProvider.System"/>).</param>
+    /// <param name="logger">Where to log (default none).</param>
+    /// <exception cref="ArgumentException">The options are not valid; the message names each bad setting and its value.</exception>
+    public ParquetHourlyCompactor(IObjectStore store, ParquetCompactorOptions options, TimeProvider? time = null, ILogger? logger = null)
+        : this(store, options, time, logger, null)
+    {
+    }
+
+    internal ParquetHourlyCompactor(IObjectStore store, ParquetCompactorOptions options, TimeProvider? time, ILogger? logger, IMeterFactory? meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        Store = store;
+        Options = options.Clone();
+        Time = time ?? TimeProvider.System;
+        Logger = logger ?? NullLogger.Instance;
+        Metrics = new CompactorMetrics(meterFactory);
+    }
+
+    internal IObjectStore Store { get; }
+
+    internal ParquetCompactorOptions Options { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ILogger Logger { get; }
+
+    internal CompactorMetrics Metrics { get; }
+
+    /// <summary>
+    /// Test hook: awaited with the key just before each object (a part or the manifest) is published. A test
+    /// throws from it to simulate a crash between writing and publishing, or between publishing and committing.
+    /// </summary>
+    internal Func<string, CancellationToken, ValueTask>? BeforePublish { get; set; }
+
+    /// <inheritdoc />
+    public async ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, bool includeOpenHours = false, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var hours = await DiscoverAsync(null, cancellationToken).ConfigureAwait(false);
+        var results = new List<HourCompaction>(hours.Count);
+        DateTime nowUtc = now.UtcDateTime;
+        TimeSpan closedAfter = TimeSpan.FromHours(1) + Options.Grace;
+        foreach (var (hour, objects) in hours)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            HourCompaction result;
+            if (!includeOpenHours && nowUtc - hour < closedAfter)
+            {
+                Log.HourNotClosed(Logger, hour);
+                result = new HourCompaction(hour, HourCompactionOutcome.NotClosed, 0, 0, 0, 0, 0);
+            }
+            else
+            {
+                result = await CompactHourCoreAsync(hour, objects, cancellationToken).ConfigureAwait(false);
+            }
+            results.Add(result);
+            progress?.Report(result);
+        }
+        return new CompactionReport(results);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The hour is compacted whether or not it is closed. Its objects are found by listing the whole source prefix.</remarks>
+    public async ValueTask<HourCompaction> CompactHourAsync(DateTime hour, CancellationToken cancellationToken = default)
+    {
+        hour = new DateTime(hour.Year, hour.Month, hour.Day, hour.Hour, 0, 0, DateTimeKind.Unspecified);
+        var hours = await DiscoverAsync(hour, cancellationToken).ConfigureAwait(false);
+        var objects = hours.TryGetValue(hour, out var list) ? list : [];
+        return await CompactHourCoreAsync(hour, objects, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Source objects by hour (only <paramref name="only"/> when given), keys in ordinal order.</summary>
+    private async ValueTask<SortedDictionary<DateTime, List<ObjectInfo>>> DiscoverAsync(DateTime? only, CancellationToken cancellationToken)
+    {
+        var hours = new SortedDictionary<DateTime, List<ObjectInfo>>();
+        await foreach (var o in Store.ListAsync(Options.SourcePrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (LakeLayout.TryParseHourPartition(o.Key) is not { } hour)
+            {
+                Log.NotInHour(Logger, o.Key);
+                continue;
+            }
+            if (only is not null && hour != only) continue;
+            if (!hours.TryGetValue(hour, out var list)) hours[hour] = list = [];
+            list.Add(o);
+        }
+        foreach (var list in hours.Values) list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return hours;
+    }
+
+    private async ValueTask<HourCompaction> CompactHourCoreAsync(DateTime hour, IReadOnlyList<ObjectInfo> objects, CancellationToken cancellationToken)
+    {
+        using var activity = ParquetCompactorDiagnostics.ActivitySource.StartActivity("compact hour");
+        activity?.SetTag("retail.hour", hour.ToString("yyyy-MM-dd'T'HH':00'", System.Globalization.CultureInfo.InvariantCulture));
+        long started = Time.GetTimestamp();
+        try
+        {
+            var result = await new HourCompactionRun(this, hour, objects).RunAsync(cancellationToken).ConfigureAwait(false);
+            if (result.Outcome == HourCompactionOutcome.Compacted)
+            {
+                Metrics.RowsIn.Add(result.RowsIn);
+                Metrics.RowsOut.Add(result.RowsOut);
+                Metrics.Files.Add(result.FilesWritten);
+                Metrics.Bytes.Add(result.BytesWritten);
+                Log.HourCompacted(Logger, hour, result.RowsIn, result.NewObjects, result.FilesWritten, result.BytesWritten,
+                    (long)Time.GetElapsedTime(started).TotalMilliseconds);
+            }
+            else
+            {
+                Log.HourUpToDate(Logger, hour, result.SourceObjects);
+            }
+            activity?.SetTag("retail.outcome", result.Outcome.ToString());
+            return result.ToHourCompaction(hour);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            string error = e is CompactionException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            Metrics.FailedHours.Add(1);
+            Log.HourFailed(Logger, hour, error, e);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error);
+            return new HourCompaction(hour, HourCompactionOutcome.Failed, 0, 0, 0, 0, 0, error);
+        }
+    }
+}
+
+/// <summary>A problem with the hour's data or state; its message is the hour's error, as is.</summary>
+internal sealed class CompactionException(string message) : Exception(message);

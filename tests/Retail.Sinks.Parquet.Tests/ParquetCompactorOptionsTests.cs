@@ -1,0 +1,124 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Retail.Compaction;
+using Retail.Storage;
+
+namespace Retail.Sinks.Parquet.Tests;
+
+public sealed class ParquetCompactorOptionsTests
+{
+    [Fact]
+    public void Validate_Defaults_NoErrorsAndWorkshopValues()
+    {
+        var o = new ParquetCompactorOptions();
+        Assert.Empty(o.Validate());
+        Assert.Equal(("json-data/", "parquet-retail-trans/", "_retail/compaction/"), (o.SourcePrefix, o.TargetPrefix, o.ManifestPrefix));
+        Assert.Equal((TimeSpan.FromMinutes(5), 1_000_000, 122_880, false), (o.Grace, o.MaxRowsPerFile, o.RowGroupSize, o.DeleteSourceAfterPublish));
+    }
+
+    [Theory]
+    [InlineData(nameof(ParquetCompactorOptions.MaxRowsPerFile), "(was 0)")]
+    [InlineData(nameof(ParquetCompactorOptions.RowGroupSize), "(was -1)")]
+    [InlineData(nameof(ParquetCompactorOptions.Grace), "(was -00:00:01)")]
+    [InlineData(nameof(ParquetCompactorOptions.SourcePrefix), "(was 'json-data')")]
+    [InlineData(nameof(ParquetCompactorOptions.TargetPrefix), "(was '/abs/')")]
+    [InlineData(nameof(ParquetCompactorOptions.ManifestPrefix), "('parquet-retail-trans/_manifests/')")]
+    [InlineData(nameof(ParquetCompactorOptions.MaxParallelObjects), "(was 1000)")]
+    public void Validate_BadValue_MessageNamesSettingAndValue(string setting, string value)
+    {
+        var o = new ParquetCompactorOptions();
+        switch (setting)
+        {
+            case nameof(o.MaxRowsPerFile): o.MaxRowsPerFile = 0; break;
+            case nameof(o.RowGroupSize): o.RowGroupSize = -1; break;
+            case nameof(o.Grace): o.Grace = TimeSpan.FromSeconds(-1); break;
+            case nameof(o.SourcePrefix): o.SourcePrefix = "json-data"; break;
+            case nameof(o.TargetPrefix): o.TargetPrefix = "/abs/"; break;
+            case nameof(o.ManifestPrefix): o.ManifestPrefix = "parquet-retail-trans/_manifests/"; break;
+            case nameof(o.MaxParallelObjects): o.MaxParallelObjects = 1000; break;
+        }
+        string error = Assert.Single(o.Validate());
+        Assert.Contains("ParquetCompactorOptions." + setting, error, StringComparison.Ordinal);
+        Assert.Contains(value, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SourceInsideTarget_Rejected()
+    {
+        var o = new ParquetCompactorOptions { SourcePrefix = "lake/", TargetPrefix = "lake/parquet/" };
+        Assert.Contains(o.Validate(), e => e.Contains("SourcePrefix", StringComparison.Ordinal) && e.Contains("TargetPrefix", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ThrowsNamingSetting()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ParquetHourlyCompactor(new LocalFolderObjectStore(Path.GetTempPath()), new ParquetCompactorOptions { MaxRowsPerFile = -5 }));
+        Assert.Contains("MaxRowsPerFile", e.Message, StringComparison.Ordinal);
+        Assert.Contains("-5", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Constructor_OptionsChangedAfterwards_CompactorKeepsItsCopy()
+    {
+        using var lake = new TestLake();
+        lake.WriteObject(TestLake.Hour7, TestLake.Records(10, TestLake.Hour7));
+        var options = new ParquetCompactorOptions();
+        var compactor = new ParquetHourlyCompactor(lake.Store, options);
+        options.TargetPrefix = "elsewhere/";
+        await compactor.CompactAsync(DateTimeOffset.MaxValue);
+        Assert.Single(lake.ParquetKeys());
+    }
+
+    [Fact]
+    public async Task AddParquetCompactor_ValidOptions_ResolvesCompactorOverRegisteredStore()
+    {
+        using var lake = new TestLake();
+        lake.WriteObject(TestLake.Hour7, TestLake.Records(10, TestLake.Hour7));
+        var services = new ServiceCollection();
+        services.AddSingleton<IObjectStore>(lake.Store);
+        new RetailBuilder(services).AddParquetCompactor(o => o.MaxRowsPerFile = 4);
+        using var sp = services.BuildServiceProvider(validateScopes: true);
+        sp.GetRequiredService<IStartupValidator>().Validate();
+
+        var compactor = sp.GetRequiredService<IHourlyCompactor>();
+        var report = await compactor.CompactAsync(DateTimeOffset.MaxValue);
+
+        Assert.IsType<ParquetHourlyCompactor>(compactor);
+        Assert.Equal(3, report.FilesWritten);
+        Assert.Equal(10, lake.Count());
+    }
+
+    [Fact]
+    public void AddParquetCompactor_InvalidOptions_FailsAtStartWithSettingAndValue()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IObjectStore>(new LocalFolderObjectStore(Path.GetTempPath()));
+        new RetailBuilder(services).AddParquetCompactor(o => o.RowGroupSize = 0);
+        using var sp = services.BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("ParquetCompactorOptions.RowGroupSize", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(was 0)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddParquetCompactor_Named_TwoCompactorsTwoTables()
+    {
+        using var lake = new TestLake();
+        lake.WriteObject(TestLake.Hour7, TestLake.Records(10, TestLake.Hour7));
+        var services = new ServiceCollection();
+        services.AddSingleton<IObjectStore>(lake.Store);
+        new RetailBuilder(services)
+            .AddParquetCompactor("a", o => o.TargetPrefix = "table-a/")
+            .AddParquetCompactor("b", o => { o.TargetPrefix = "table-b/"; o.MaxRowsPerFile = 5; });
+        using var sp = services.BuildServiceProvider();
+        sp.GetRequiredService<IStartupValidator>().Validate();
+
+        await sp.GetRequiredKeyedService<IHourlyCompactor>("a").CompactAsync(DateTimeOffset.MaxValue);
+        await sp.GetRequiredKeyedService<IHourlyCompactor>("b").CompactAsync(DateTimeOffset.MaxValue);
+
+        Assert.Single(lake.Keys("table-a/"));
+        Assert.Equal(2, lake.Keys("table-b/").Count);
+    }
+}
