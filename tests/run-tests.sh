@@ -13,7 +13,16 @@ if [ -x tests/setup.sh ]; then
   tests/setup.sh || { echo "test set-up failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
-dotnet test Retail.sln -c Release "$@" 2>&1 | tee "$log"
+# Build everything first (libraries, CLI, samples, benchmarks, tests): a warning is an error here.
+dotnet build Retail.sln -c Release 2>&1 | tee "$log"
+build_rc=${PIPESTATUS[0]}
+if [ "$build_rc" -ne 0 ]; then
+  echo "the solution does not build"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test Retail.sln -c Release --no-build "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
 # vstest prints one summary per test assembly:

@@ -311,7 +311,7 @@ public sealed partial class DeliveryEngine
             catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException && _time.GetElapsedTime(started) < _options.MaxWriteRetryDuration)
             {
                 Stats.Retry();
-                var delay = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(10_000, 100 * Math.Pow(2, Math.Min(attempt, 20))));
+                var delay = Backoff.Jittered(attempt, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
                 LogWriteRetry(_logger, key, e.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }

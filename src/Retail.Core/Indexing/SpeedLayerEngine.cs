@@ -220,7 +220,7 @@ public sealed partial class SpeedLayerEngine
             if (_time.GetElapsedTime(started) >= _options.MaxRetryDuration)
                 throw new InvalidOperationException($"{retry.Count} documents still failed after {_options.MaxRetryDuration} (last error: {lastError}); the shard was not checkpointed past them, so a restart retries them.");
             Stats.Retried(retry.Count);
-            var delay = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(10_000, 50 * Math.Pow(2, Math.Min(attempt, 20))));
+            var delay = Backoff.Jittered(attempt, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
             LogRetry(_logger, retry.Count, lastError, delay.TotalMilliseconds);
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             pending = retry;

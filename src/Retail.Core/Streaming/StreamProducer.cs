@@ -126,17 +126,11 @@ public sealed partial class StreamProducer : IAsyncDisposable
             EntriesRetried += failed.Count;
             if (_time.GetElapsedTime(started) >= _options.MaxRetryDuration)
                 throw new StreamProducerException(failed.Count, $"{failed.Count} records were still refused by stream '{_stream.StreamName}' after {_options.MaxRetryDuration}; last error {lastError}");
-            var delay = Backoff(attempt++);
+            var delay = Retail.Backoff.Jittered(attempt++, _options.BaseBackoff, _options.MaxBackoff);
             LogRetry(_logger, failed.Count, pending.Count, delay.TotalMilliseconds, lastError);
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             pending = failed;
         }
-    }
-
-    private TimeSpan Backoff(int attempt)
-    {
-        double cap = Math.Min(_options.MaxBackoff.TotalMilliseconds, _options.BaseBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
-        return TimeSpan.FromMilliseconds(Math.Max(1, Random.Shared.NextDouble() * cap));
     }
 
     /// <summary>Flushes.</summary>
