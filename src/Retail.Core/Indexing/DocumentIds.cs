@@ -35,7 +35,7 @@ public static class DocumentIds
     /// <summary>The workshop's REQUIRED_FIELDS default, which is also the business key.</summary>
     public static IReadOnlyList<string> DefaultKeyFields { get; } = [RetailFields.Invoice, RetailFields.StockCode, RetailFields.CustomerId];
 
-    /// <summary>The id of <paramref name="record"/>, read from <paramref name="position"/> of the stream.</summary>
+    /// <summary>The id of <paramref name="record"/>, read at <paramref name="sequenceNumber"/> of <paramref name="shardId"/>.</summary>
     /// <param name="mode">How ids are made.</param>
     /// <param name="record">The record.</param>
     /// <param name="streamName">The stream it was read from (for <see cref="DocumentIdMode.SourcePosition"/>).</param>

@@ -127,7 +127,7 @@ public static class RetailServiceCollectionExtensions
         if (sp.GetService<IRecordStream>() is InProcessRecordStream inProcess) inProcess.RegisterConsumer(consumer);
     }
 
-    private static void AddValidated<TOptions>(IServiceCollection services, string name, Action<TOptions> configure, Func<TOptions, IReadOnlyList<string>> validate)
+    private static void AddValidated<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(IServiceCollection services, string name, Action<TOptions> configure, Func<TOptions, IReadOnlyList<string>> validate)
         where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(configure);

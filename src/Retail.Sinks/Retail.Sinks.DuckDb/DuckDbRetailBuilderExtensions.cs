@@ -81,7 +81,7 @@ public static class DuckDbRetailBuilderExtensions
         return builder;
     }
 
-    private static void AddOptions<TOptions>(IServiceCollection services, string name, Action<TOptions>? configure) where TOptions : class
+    private static void AddOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(IServiceCollection services, string name, Action<TOptions>? configure) where TOptions : class
     {
         var options = services.AddOptions<TOptions>(name);
         if (configure is not null) options.Configure(configure);
