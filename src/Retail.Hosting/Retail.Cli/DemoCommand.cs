@@ -89,6 +89,10 @@ internal static class DemoCommand
         await using var provider = services.BuildServiceProvider();
         provider.ValidateRetailOptions();
 
+        var store = provider.GetRequiredService<IObjectStore>();
+        if ((await store.ListPageAsync(LakeLayout.JsonPrefix, null, 1, ct).ConfigureAwait(false)).Objects.Count > 0)
+            await stderr.WriteLineAsync($"[WARN] {s.Lake} already holds delivered data; this run adds to it, and the table totals below include it (use a new --lake for a fresh run).").ConfigureAwait(false);
+
         var stream = provider.GetRequiredService<InProcessRecordStream>();
         var delivery = provider.GetRequiredService<DeliveryEngine>();
         var speed = provider.GetRequiredService<SpeedLayerEngine>();
@@ -178,7 +182,6 @@ internal static class DemoCommand
         timings.Add(("queries", queryWatch.Elapsed));
         long documents = await index.CountAsync(ct).ConfigureAwait(false);
 
-        var store = provider.GetRequiredService<IObjectStore>();
         long parquetFiles = 0, parquetBytes = 0;
         await foreach (var o in store.ListAsync(LakeLayout.ParquetPrefix, ct).ConfigureAwait(false))
         {
