@@ -48,7 +48,7 @@ public static class ParquetCompactorRetailBuilderExtensions
         var options = services.AddOptions<ParquetCompactorOptions>(name);
         if (configure is not null) options.Configure(configure);
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParquetCompactorOptions>, ParquetCompactorOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParquetCompactorOptions>>(new OptionsListValidator<ParquetCompactorOptions>(o => o.Validate())));
     }
 
     private static ParquetHourlyCompactor Create(IServiceProvider sp, string name) => new(
@@ -57,15 +57,4 @@ public static class ParquetCompactorRetailBuilderExtensions
         sp.GetService<TimeProvider>(),
         sp.GetService<ILoggerFactory>()?.CreateLogger<ParquetHourlyCompactor>(),
         sp.GetService<IMeterFactory>());
-}
-
-/// <summary>Validates <see cref="ParquetCompactorOptions"/> with <see cref="ParquetCompactorOptions.Validate"/>.</summary>
-internal sealed class ParquetCompactorOptionsValidator : IValidateOptions<ParquetCompactorOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ParquetCompactorOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 }
