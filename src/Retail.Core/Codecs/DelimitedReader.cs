@@ -54,7 +54,7 @@ public sealed class DelimitedReader : IDisposable
     private readonly SearchValues<byte> _stops;
     private readonly Field[] _fields;
     private byte[] _scratch = new byte[256];
-    private readonly Utf8StringCache _cache = new();
+    private readonly Utf8StringCache _cache;
     private int _recordStart;
     private int _recordLength;
     private bool _bomChecked;
@@ -70,8 +70,15 @@ public sealed class DelimitedReader : IDisposable
 
     /// <summary>Reads from <paramref name="stream"/>, disposed with the reader unless <paramref name="leaveOpen"/>.</summary>
     public DelimitedReader(Stream stream, DelimitedReaderOptions? options = null, bool leaveOpen = false)
+        : this(stream, options, leaveOpen, cache: null)
+    {
+    }
+
+    /// <summary>Lets short-lived readers (one per record) share a string cache instead of allocating their own.</summary>
+    internal DelimitedReader(Stream stream, DelimitedReaderOptions? options, bool leaveOpen, Utf8StringCache? cache)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        _cache = cache ?? new Utf8StringCache();
         _options = options ?? new DelimitedReaderOptions();
         if (_options.MaxRecordBytes < 256)
             throw new ArgumentOutOfRangeException(nameof(options), _options.MaxRecordBytes, "MaxRecordBytes must be at least 256.");

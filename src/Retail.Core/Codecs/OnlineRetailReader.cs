@@ -31,22 +31,9 @@ public sealed class OnlineRetailReaderOptions : RetailReaderOptions
 /// </remarks>
 public sealed class OnlineRetailReader : IDisposable
 {
-    private static readonly string[][] HeaderAliases =
-    [
-        ["Invoice", "InvoiceNo"],
-        ["StockCode"],
-        ["Description"],
-        ["Quantity"],
-        ["InvoiceDate"],
-        ["Price", "UnitPrice"],
-        ["Customer ID", "Customer_ID", "CustomerID"],
-        ["Country"],
-    ];
-
     private readonly DelimitedReader _reader;
     private readonly OnlineRetailReaderOptions _options;
-    private readonly int[] _columns = new int[8];
-    private readonly int _headerFieldCount;
+    private readonly OnlineRetailColumns _columns;
 
     /// <summary>Opens a file.</summary>
     public static OnlineRetailReader Open(string path, OnlineRetailReaderOptions? options = null) =>
@@ -66,7 +53,7 @@ public sealed class OnlineRetailReader : IDisposable
         }, leaveOpen);
         try
         {
-            _headerFieldCount = ReadHeader();
+            _columns = OnlineRetailColumns.ReadHeader(_reader);
         }
         catch
         {
@@ -84,34 +71,6 @@ public sealed class OnlineRetailReader : IDisposable
     /// <summary>Line on which the last record or error started (the header is line 1).</summary>
     public long LineNumber => _reader.LineNumber;
 
-    private int ReadHeader()
-    {
-        DelimitedReadResult r = _reader.Read();
-        if (r == DelimitedReadResult.End)
-            throw new RetailFormatException(new RetailRecordError(1, null, "", "empty input: expected a header row", default));
-        if (r == DelimitedReadResult.Error)
-            throw new RetailFormatException(_reader.LastError! with { Reason = "unreadable header row: " + _reader.LastError!.Reason });
-        Array.Fill(_columns, -1);
-        for (int i = 0; i < _reader.FieldCount; i++)
-        {
-            string name = _reader.GetString(i).Trim();
-            if (i == 0 && name.StartsWith('\uFEFF')) name = name[1..];
-            for (int c = 0; c < 8; c++)
-            {
-                if (_columns[c] < 0 && HeaderAliases[c].Any(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase)))
-                    _columns[c] = i;
-            }
-        }
-        var missing = Enumerable.Range(0, 8).Where(c => _columns[c] < 0).Select(c => HeaderAliases[c][0]).ToArray();
-        if (missing.Length > 0)
-        {
-            string raw = Encoding.UTF8.GetString(_reader.RawRecord);
-            throw new RetailFormatException(new RetailRecordError(_reader.LineNumber, null, raw,
-                $"header lacks column(s) {string.Join(", ", missing)}", _reader.RawRecord.ToArray()));
-        }
-        return _reader.FieldCount;
-    }
-
     /// <summary>Reads the next good record; false at the end of the input.</summary>
     /// <exception cref="RetailFormatException">A bad row in strict mode.</exception>
     public bool TryRead([NotNullWhen(true)] out RetailTransaction? record)
@@ -127,14 +86,14 @@ public sealed class OnlineRetailReader : IDisposable
                     Report(_reader.LastError!);
                     continue;
             }
-            if (_reader.FieldCount != _headerFieldCount)
+            if (_reader.FieldCount != _columns.FieldCount)
             {
+                int found = _reader.FieldCount;
                 _reader.ResyncAfterFirstLine();
-                Report(RowError(null, Encoding.UTF8.GetString(_reader.RawRecord),
-                    $"expected {_headerFieldCount} fields, found {_reader.FieldCount}"));
+                Report(OnlineRetailColumns.RowError(_reader, null, Encoding.UTF8.GetString(_reader.RawRecord), $"expected {_columns.FieldCount} fields, found {found}"));
                 continue;
             }
-            if (TryConvert(out record, out var error))
+            if (_columns.TryConvert(_reader, out record, out var error))
             {
                 RecordCount++;
                 return true;
@@ -149,45 +108,6 @@ public sealed class OnlineRetailReader : IDisposable
         while (TryRead(out var r)) yield return r;
     }
 
-    private bool TryConvert([NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out RetailRecordError? error)
-    {
-        record = null;
-        var q = _reader.GetUtf8(_columns[3]);
-        if (!ValueFormats.TryParseQuantity(q, out int quantity))
-        {
-            error = RowError(RetailFields.Quantity, Encoding.UTF8.GetString(q), "not an integer");
-            return false;
-        }
-        var d = _reader.GetUtf8(_columns[4]);
-        if (!ValueFormats.TryParseDate(d, out var date))
-        {
-            error = RowError(RetailFields.InvoiceDate, Encoding.UTF8.GetString(d), "not a date (expected yyyy-MM-dd HH:mm:ss or M/d/yyyy H:mm)");
-            return false;
-        }
-        var p = _reader.GetUtf8(_columns[5]);
-        if (!ValueFormats.TryParsePrice(p, out decimal price))
-        {
-            error = RowError(RetailFields.Price, Encoding.UTF8.GetString(p), "not a decimal number");
-            return false;
-        }
-        record = new RetailTransaction
-        {
-            Invoice = _reader.GetString(_columns[0]),
-            StockCode = _reader.GetString(_columns[1]),
-            Description = _reader.GetString(_columns[2]),
-            Quantity = quantity,
-            InvoiceDate = date,
-            Price = price,
-            CustomerId = _reader.GetString(_columns[6]),
-            Country = _reader.GetString(_columns[7]),
-        };
-        error = null;
-        return true;
-    }
-
-    private RetailRecordError RowError(string? column, string rawText, string reason) =>
-        new(_reader.LineNumber, column, rawText, reason, _reader.RawRecord.ToArray());
-
     private void Report(RetailRecordError error)
     {
         if (_options.Mode == BadRecordMode.Strict) throw new RetailFormatException(error);
@@ -197,4 +117,102 @@ public sealed class OnlineRetailReader : IDisposable
 
     /// <summary>Disposes the reader and, unless left open, the stream.</summary>
     public void Dispose() => _reader.Dispose();
+}
+
+/// <summary>Where the eight fields sit in an Online Retail header, and how a row becomes a record.</summary>
+internal sealed class OnlineRetailColumns
+{
+    private static readonly string[][] HeaderAliases =
+    [
+        ["Invoice", "InvoiceNo"],
+        ["StockCode"],
+        ["Description"],
+        ["Quantity"],
+        ["InvoiceDate"],
+        ["Price", "UnitPrice"],
+        ["Customer ID", "Customer_ID", "CustomerID"],
+        ["Country"],
+    ];
+
+    private readonly int[] _columns;
+
+    private OnlineRetailColumns(int[] columns, int fieldCount)
+    {
+        _columns = columns;
+        FieldCount = fieldCount;
+    }
+
+    /// <summary>Fields in the header (every row must have as many).</summary>
+    public int FieldCount { get; }
+
+    /// <summary>Reads the header row and maps its columns by name.</summary>
+    /// <exception cref="RetailFormatException">No header, or a required column is missing.</exception>
+    public static OnlineRetailColumns ReadHeader(DelimitedReader reader)
+    {
+        DelimitedReadResult r = reader.Read();
+        if (r == DelimitedReadResult.End)
+            throw new RetailFormatException(new RetailRecordError(1, null, "", "empty input: expected a header row", default));
+        if (r == DelimitedReadResult.Error)
+            throw new RetailFormatException(reader.LastError! with { Reason = "unreadable header row: " + reader.LastError!.Reason });
+        var columns = new int[8];
+        Array.Fill(columns, -1);
+        for (int i = 0; i < reader.FieldCount; i++)
+        {
+            string name = reader.GetString(i).Trim();
+            if (i == 0 && name.StartsWith('\uFEFF')) name = name[1..];
+            for (int c = 0; c < 8; c++)
+            {
+                if (columns[c] < 0 && HeaderAliases[c].Any(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase)))
+                    columns[c] = i;
+            }
+        }
+        var missing = Enumerable.Range(0, 8).Where(c => columns[c] < 0).Select(c => HeaderAliases[c][0]).ToArray();
+        if (missing.Length > 0)
+        {
+            string raw = Encoding.UTF8.GetString(reader.RawRecord);
+            throw new RetailFormatException(new RetailRecordError(reader.LineNumber, null, raw,
+                $"header lacks column(s) {string.Join(", ", missing)}", reader.RawRecord.ToArray()));
+        }
+        return new OnlineRetailColumns(columns, reader.FieldCount);
+    }
+
+    /// <summary>Converts the reader's current row (which has <see cref="FieldCount"/> fields).</summary>
+    public bool TryConvert(DelimitedReader reader, [NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out RetailRecordError? error)
+    {
+        record = null;
+        var q = reader.GetUtf8(_columns[3]);
+        if (!ValueFormats.TryParseQuantity(q, out int quantity))
+        {
+            error = RowError(reader, RetailFields.Quantity, Encoding.UTF8.GetString(q), "not an integer");
+            return false;
+        }
+        var d = reader.GetUtf8(_columns[4]);
+        if (!ValueFormats.TryParseDate(d, out var date))
+        {
+            error = RowError(reader, RetailFields.InvoiceDate, Encoding.UTF8.GetString(d), "not a date (expected yyyy-MM-dd HH:mm:ss or M/d/yyyy H:mm)");
+            return false;
+        }
+        var p = reader.GetUtf8(_columns[5]);
+        if (!ValueFormats.TryParsePrice(p, out decimal price))
+        {
+            error = RowError(reader, RetailFields.Price, Encoding.UTF8.GetString(p), "not a decimal number");
+            return false;
+        }
+        record = new RetailTransaction
+        {
+            Invoice = reader.GetString(_columns[0]),
+            StockCode = reader.GetString(_columns[1]),
+            Description = reader.GetString(_columns[2]),
+            Quantity = quantity,
+            InvoiceDate = date,
+            Price = price,
+            CustomerId = reader.GetString(_columns[6]),
+            Country = reader.GetString(_columns[7]),
+        };
+        error = null;
+        return true;
+    }
+
+    public static RetailRecordError RowError(DelimitedReader reader, string? column, string rawText, string reason) =>
+        new(reader.LineNumber, column, rawText, reason, reader.RawRecord.ToArray());
 }

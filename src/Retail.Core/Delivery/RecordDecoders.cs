@@ -65,47 +65,50 @@ public sealed class JsonRecordDecoder : IRecordDecoder
 /// </summary>
 public sealed class OnlineRetailCsvRowDecoder : IRecordDecoder
 {
-    private readonly byte[] _header;
-    private readonly OnlineRetailReaderOptions _template;
+    private readonly OnlineRetailColumns _columns;
+    private readonly DelimitedFormat _format;
 
     /// <summary>Creates a decoder for rows under <paramref name="headerLine"/> (without its line terminator).</summary>
+    /// <exception cref="RetailFormatException">The header lacks a column (so this fails at start-up).</exception>
     public OnlineRetailCsvRowDecoder(string headerLine, DelimitedFormat format = DelimitedFormat.Csv)
     {
         ArgumentNullException.ThrowIfNull(headerLine);
-        _header = Encoding.UTF8.GetBytes(headerLine + "\n");
-        _template = new OnlineRetailReaderOptions { Format = format };
-        // Fail now, at start-up, if the header lacks a column.
-        using var probe = new OnlineRetailReader(new MemoryStream(_header), _template);
+        _format = format;
+        using var header = new DelimitedReader(new MemoryStream(Encoding.UTF8.GetBytes(headerLine)), new DelimitedReaderOptions { Format = format });
+        _columns = OnlineRetailColumns.ReadHeader(header);
     }
 
     /// <inheritdoc />
     public bool TryDecode(ReadOnlySpan<byte> data, [NotNullWhen(true)] out RetailTransaction? record, [NotNullWhen(false)] out string? error)
     {
-        var bytes = new byte[_header.Length + data.Length];
-        _header.CopyTo(bytes, 0);
-        data.CopyTo(bytes.AsSpan(_header.Length));
-        RetailRecordError? failure = null;
-        int rows = 0;
         record = null;
-        var options = new OnlineRetailReaderOptions { Format = _template.Format, Mode = BadRecordMode.Lenient, OnError = e => failure ??= e };
-        using (var reader = new OnlineRetailReader(new MemoryStream(bytes), options))
+        // The header was mapped once; each record is one row, read with the thread's shared string cache.
+        using var reader = new DelimitedReader(new MemoryStream(data.ToArray()),
+            new DelimitedReaderOptions { Format = _format, MaxFields = _columns.FieldCount + 1, MaxRecordBytes = Math.Max(256, data.Length + 2) },
+            leaveOpen: false, RetailJson.ThreadCache);
+        switch (reader.Read())
         {
-            while (reader.TryRead(out var r))
-            {
-                record ??= r;
-                rows++;
-            }
+            case DelimitedReadResult.End:
+                error = "empty record: no CSV row";
+                return false;
+            case DelimitedReadResult.Error:
+                error = reader.LastError!.Reason;
+                return false;
         }
-        if (failure is not null)
+        if (reader.FieldCount != _columns.FieldCount)
         {
-            record = null;
-            error = failure.Column is null ? failure.Reason : $"column {failure.Column} (\"{failure.RawText}\"): {failure.Reason}";
+            error = $"expected {_columns.FieldCount} fields, found {reader.FieldCount}";
             return false;
         }
-        if (rows != 1)
+        if (!_columns.TryConvert(reader, out record, out var failure))
+        {
+            error = $"column {failure.Column} (\"{failure.RawText}\"): {failure.Reason}";
+            return false;
+        }
+        if (reader.Read() != DelimitedReadResult.End)
         {
             record = null;
-            error = rows == 0 ? "empty record: no CSV row" : $"one record holds {rows} CSV rows";
+            error = "one record holds more than one CSV row";
             return false;
         }
         return JsonRecordDecoder.CheckValues(ref record, out error);
