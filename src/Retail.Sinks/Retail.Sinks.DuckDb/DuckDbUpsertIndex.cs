@@ -274,22 +274,19 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
     public void Dispose()
     {
         _gate.Wait();
-        try
-        {
-            if (_disposed) return;
-            _disposed = true;
-            _connection.Dispose();
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        CloseAndRelease();
     }
 
     /// <summary>Waits for the running operation, then closes the database (DuckDB checkpoints it).</summary>
     public async ValueTask DisposeAsync()
     {
         await _gate.WaitAsync().ConfigureAwait(false);
+        CloseAndRelease();
+    }
+
+    /// <summary>Closes the connection once; the caller holds the gate.</summary>
+    private void CloseAndRelease()
+    {
         try
         {
             if (_disposed) return;
