@@ -11,6 +11,7 @@ public sealed class JsonLinesReader : IDisposable
     private readonly ByteWindow _window;
     private readonly RetailReaderOptions _options;
     private readonly Utf8StringCache _cache = new();
+    private byte[]? _unescaped;
     private long _nextLine = 1;
     private bool _bomChecked;
 
@@ -32,6 +33,22 @@ public sealed class JsonLinesReader : IDisposable
     /// <exception cref="RetailFormatException">A bad line in strict mode.</exception>
     public bool TryRead([NotNullWhen(true)] out RetailTransaction? record)
     {
+        if (TryReadUtf8(out var utf8))
+        {
+            record = utf8.ToTransaction(_cache);
+            return true;
+        }
+        record = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the next good record without making strings: its text fields are UTF-8 spans, valid until the next
+    /// read. Bad lines are handled as by <see cref="TryRead"/>.
+    /// </summary>
+    /// <exception cref="RetailFormatException">A bad line in strict mode.</exception>
+    public bool TryReadUtf8(out RetailRecordUtf8 record)
+    {
         while (TryReadLine(out var line, out long lineNumber, out bool oversized))
         {
             if (oversized)
@@ -41,14 +58,14 @@ public sealed class JsonLinesReader : IDisposable
                 continue;
             }
             if (IsBlank(line)) continue;
-            if (RetailJson.TryParse(line, _cache, out record, out var field, out var reason))
+            if (RetailJson.TryParseUtf8(line, ref _unescaped, out record, out var field, out var reason))
             {
                 RecordCount++;
                 return true;
             }
             Report(RetailJson.MakeError(lineNumber, line, field, reason));
         }
-        record = null;
+        record = default;
         return false;
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Retail.Codecs;
 
@@ -101,16 +102,36 @@ public static class RetailJson
         return new RetailRecordError(line, field, rawText, reason, raw.ToArray());
     }
 
+    [ThreadStatic]
+    private static byte[]? t_unescaped;
+
     internal static bool TryParse(ReadOnlySpan<byte> json, Utf8StringCache? cache, [NotNullWhen(true)] out RetailTransaction? record,
         out string? field, [NotNullWhen(false)] out string? reason)
     {
+        if (TryParseUtf8(json, ref t_unescaped, out var utf8, out field, out reason))
+        {
+            record = utf8.ToTransaction(cache);
+            return true;
+        }
         record = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Parses one JSON object into UTF-8 fields. Unescaped text points into <paramref name="json"/>; text that had
+    /// escapes is unescaped into <paramref name="scratch"/> (grown to the line's length when needed).
+    /// </summary>
+    internal static bool TryParseUtf8(ReadOnlySpan<byte> json, scoped ref byte[]? scratch, out RetailRecordUtf8 record,
+        out string? field, [NotNullWhen(false)] out string? reason)
+    {
+        record = default;
         field = null;
-        string? invoice = null, stockCode = null, description = null, customerId = null, country = null;
+        ReadOnlySpan<byte> invoice = default, stockCode = default, description = default, customerId = default, country = default;
         int quantity = 0;
         decimal price = 0;
         DateTime date = default;
         int seen = 0;
+        int scratchUsed = 0;
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
@@ -127,9 +148,9 @@ public static class RetailJson
                 if (!reader.Read()) break;
                 switch (which)
                 {
-                    case 0: if (!ReadText(ref reader, cache, RetailFields.Invoice, out invoice, out field, out reason)) return false; break;
-                    case 1: if (!ReadText(ref reader, cache, RetailFields.StockCode, out stockCode, out field, out reason)) return false; break;
-                    case 2: if (!ReadText(ref reader, cache, RetailFields.Description, out description, out field, out reason)) return false; break;
+                    case 0: if (!ReadText(ref reader, json.Length, ref scratch, ref scratchUsed, RetailFields.Invoice, out invoice, out field, out reason)) return false; break;
+                    case 1: if (!ReadText(ref reader, json.Length, ref scratch, ref scratchUsed, RetailFields.StockCode, out stockCode, out field, out reason)) return false; break;
+                    case 2: if (!ReadText(ref reader, json.Length, ref scratch, ref scratchUsed, RetailFields.Description, out description, out field, out reason)) return false; break;
                     case 3:
                         if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out quantity))
                             return Fail(RetailFields.Quantity, "not a 32-bit integer", out field, out reason);
@@ -145,13 +166,10 @@ public static class RetailJson
                         break;
                     case 6:
                         // The workshop's generator writes Customer_ID as a number; keep its text exactly.
-                        if (reader.TokenType == JsonTokenType.Number)
-                        {
-                            customerId = cache is null ? Encoding.UTF8.GetString(reader.ValueSpan) : cache.GetString(reader.ValueSpan);
-                        }
-                        else if (!ReadText(ref reader, cache, RetailFields.CustomerId, out customerId, out field, out reason)) return false;
+                        if (reader.TokenType == JsonTokenType.Number) customerId = reader.ValueSpan;
+                        else if (!ReadText(ref reader, json.Length, ref scratch, ref scratchUsed, RetailFields.CustomerId, out customerId, out field, out reason)) return false;
                         break;
-                    case 7: if (!ReadText(ref reader, cache, RetailFields.Country, out country, out field, out reason)) return false; break;
+                    case 7: if (!ReadText(ref reader, json.Length, ref scratch, ref scratchUsed, RetailFields.Country, out country, out field, out reason)) return false; break;
                     default:
                         reader.Skip();
                         continue;
@@ -182,11 +200,7 @@ public static class RetailJson
             reason = "missing field(s) " + string.Join(", ", missing);
             return false;
         }
-        record = new RetailTransaction
-        {
-            Invoice = invoice!, StockCode = stockCode!, Description = description!, Quantity = quantity,
-            InvoiceDate = date, Price = price, CustomerId = customerId!, Country = country!,
-        };
+        record = new RetailRecordUtf8(invoice, stockCode, description, quantity, date, price, customerId, country);
         reason = null;
         return true;
     }
@@ -198,16 +212,38 @@ public static class RetailJson
         return false;
     }
 
-    private static bool ReadText(ref Utf8JsonReader reader, Utf8StringCache? cache, string name, out string? value, out string? field, [NotNullWhen(false)] out string? reason)
+    private static bool ReadText(scoped ref Utf8JsonReader reader, int lineLength, scoped ref byte[]? scratch, scoped ref int scratchUsed, string name,
+        out ReadOnlySpan<byte> value, out string? field, [NotNullWhen(false)] out string? reason)
     {
+        value = default;
         if (reader.TokenType != JsonTokenType.String)
         {
-            value = null;
             field = name;
             reason = reader.TokenType == JsonTokenType.Null ? "null where text is required" : "not a string";
             return false;
         }
-        value = cache is not null && !reader.ValueIsEscaped ? cache.GetString(reader.ValueSpan) : reader.GetString()!;
+        if (!reader.ValueIsEscaped)
+        {
+            value = reader.ValueSpan;
+            if (!Utf8.IsValid(value)) return Fail(name, "text is not valid UTF-8", out field, out reason);
+        }
+        else
+        {
+            // Unescaped text is never longer than its escaped form, so one line's worth of scratch holds all of it.
+            // (sized on the line's first escaped field, so earlier fields' bytes are never moved).
+            if (scratch is null || scratch.Length < lineLength) scratch = new byte[Math.Max(lineLength, 256)];
+            int n;
+            try
+            {
+                n = reader.CopyString(scratch.AsSpan(scratchUsed));
+            }
+            catch (InvalidOperationException)
+            {
+                return Fail(name, "text is not valid UTF-8", out field, out reason);
+            }
+            value = scratch.AsSpan(scratchUsed, n);
+            scratchUsed += n;
+        }
         field = null;
         reason = null;
         return true;

@@ -193,11 +193,11 @@ internal sealed class HourCompactionRun
         }
     }
 
-    private sealed record ObjectParse(ObjectInfo Source, ChannelReader<RowColumns> Batches, Task<long> Completion);
+    private sealed record ObjectParse(ObjectInfo Source, ChannelReader<RetailRows> Batches, Task<long> Completion);
 
     private ObjectParse StartParse(ObjectInfo o, CancellationToken cancellationToken)
     {
-        var channel = Channel.CreateUnbounded<RowColumns>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateUnbounded<RetailRows>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var completion = Task.Run(async () =>
         {
             try
@@ -216,7 +216,7 @@ internal sealed class HourCompactionRun
     }
 
     /// <summary>Parses one object into batches; returns its row count.</summary>
-    private async Task<long> ParseAsync(ObjectInfo o, ChannelWriter<RowColumns> batches, CancellationToken cancellationToken)
+    private async Task<long> ParseAsync(ObjectInfo o, ChannelWriter<RetailRows> batches, CancellationToken cancellationToken)
     {
         var stream = await _store.OpenReadAsync(o.Key, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
@@ -226,23 +226,15 @@ internal sealed class HourCompactionRun
             long count = 0;
             try
             {
-                while (reader.TryRead(out var r))
+                while (reader.TryReadUtf8(out var r))
                 {
                     count++;
-                    decimal price = r.Price;
-                    if (price.Scale > RetailParquetFormat.PriceScale && decimal.Round(price, RetailParquetFormat.PriceScale) != price)
+                    if (!RetailParquetFormat.TryGetUnscaledPrice(r.Price, out long price, out string? reason))
                     {
                         long line = await FindLineAsync(o.Key, count, cancellationToken).ConfigureAwait(false);
-                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture,
-                            $"{o.Key} line {line}: Price {price} has more than {RetailParquetFormat.PriceScale} decimal places; the Parquet column is DECIMAL({RetailParquetFormat.PricePrecision},{RetailParquetFormat.PriceScale}) and prices are never rounded"));
+                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture, $"{o.Key} line {line}: {reason}"));
                     }
-                    if (Math.Abs(price) > RetailParquetFormat.MaxPrice)
-                    {
-                        long line = await FindLineAsync(o.Key, count, cancellationToken).ConfigureAwait(false);
-                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture,
-                            $"{o.Key} line {line}: Price {price} does not fit DECIMAL({RetailParquetFormat.PricePrecision},{RetailParquetFormat.PriceScale})"));
-                    }
-                    rows.Add(r);
+                    rows.Add(r, price);
                     if (rows.Count == BatchRows)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
@@ -279,23 +271,20 @@ internal sealed class HourCompactionRun
         return line;
     }
 
-    /// <summary>Batches, reused: text lives in their blocks, so the strings the reader made die young.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentBag<RowColumns> _rowPool = [];
+    /// <summary>Batches, reused.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<RetailRows> _rowPool = [];
 
-    private RowColumns RentRows() => _rowPool.TryTake(out var rows) ? rows : new RowColumns(BatchRows);
+    private RetailRows RentRows() => _rowPool.TryTake(out var rows) ? rows : new RetailRows(BatchRows);
 
-    private void ReturnRows(RowColumns rows)
+    private void ReturnRows(RetailRows rows)
     {
         rows.Clear();
         _rowPool.Add(rows);
     }
 
     /// <summary>Hands a batch of <paramref name="source"/>'s rows to the parts, in order.</summary>
-    private async Task ConsumeAsync(ObjectInfo source, RowColumns batch, CancellationToken cancellationToken)
+    private async Task ConsumeAsync(ObjectInfo source, RetailRows batch, CancellationToken cancellationToken)
     {
-        // Held while its rows are handed out; rows still waiting in a row group keep the batch after that, and
-        // the writer hands it back once they are written.
-        batch.RowsInFlight++;
         int count = batch.Count;
         _rowsIn += count;
         int offset = 0;
@@ -322,7 +311,7 @@ internal sealed class HourCompactionRun
             part.OpenSourceRows += take;
             offset += take;
         }
-        if (--batch.RowsInFlight == 0) ReturnRows(batch);
+        ReturnRows(batch); // the writer copied the rows
     }
 
     /// <summary>Records the object whose rows the current part was taking (an object can span parts).</summary>
@@ -344,7 +333,7 @@ internal sealed class HourCompactionRun
     private async Task<PartFileWriter> StartPartAsync(PartBuilder part, CancellationToken cancellationToken)
     {
         _workDir ??= Directory.CreateDirectory(Path.Combine(_options.LocalTempPath ?? Path.GetTempPath(), "retail-parquet-" + Guid.NewGuid().ToString("N"))).FullName;
-        var writer = await PartFileWriter.CreateAsync(Path.Combine(_workDir, PartName(part.Index)), _options.RowGroupSize, ReturnRows, cancellationToken).ConfigureAwait(false);
+        var writer = await PartFileWriter.CreateAsync(Path.Combine(_workDir, PartName(part.Index)), _options.RowGroupSize, cancellationToken).ConfigureAwait(false);
         try
         {
             if (part.Existing is { } existing) await CopyPublishedRowsAsync(existing, writer, cancellationToken).ConfigureAwait(false);

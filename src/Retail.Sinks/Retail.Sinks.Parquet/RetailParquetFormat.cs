@@ -1,13 +1,17 @@
+using System.Globalization;
 using Parquet;
 using Parquet.Schema;
+using Retail.Sinks.Parquet.Format;
 
 namespace Retail.Sinks.Parquet;
 
 /// <summary>
 /// The Parquet form of the retail table: the workshop's Athena CTAS columns, lower-case, partition values
 /// only in the path. Strings are required UTF-8 (empty stays empty), <c>quantity</c> is INT32,
-/// <c>invoicedate</c> is a millisecond timestamp not adjusted to UTC (Parquet.Net 6.1 writes wrong statistics
-/// for microseconds), <c>price</c> is DECIMAL(18,4) stored as INT64.
+/// <c>invoicedate</c> is a millisecond timestamp not adjusted to UTC, <c>price</c> is DECIMAL(18,4) stored as INT64.
+/// Files are written by this sink's own encoder (<see cref="Format.ColumnChunkEncoder"/>: UTF-8 straight from the
+/// JSON, dictionaries for numbers as well as text, statistics and column orders) and read back with Parquet.Net,
+/// an independent reader, before they are published.
 /// </summary>
 internal static class RetailParquetFormat
 {
@@ -28,43 +32,47 @@ internal static class RetailParquetFormat
 
     public static readonly ParquetSchema Schema = new(Invoice, StockCode, Description, Quantity, InvoiceDate, Price, CustomerId, Country);
 
+    /// <summary>The columns as this sink's writer writes them (<see cref="Format.ParquetFooter"/>).</summary>
+    public static readonly IReadOnlyList<ParquetColumn> Columns =
+    [
+        new("invoice", ParquetType.ByteArray, ParquetColumnKind.Text),
+        new("stockcode", ParquetType.ByteArray, ParquetColumnKind.Text),
+        new("description", ParquetType.ByteArray, ParquetColumnKind.Text),
+        new("quantity", ParquetType.Int32, ParquetColumnKind.Int32),
+        new("invoicedate", ParquetType.Int64, ParquetColumnKind.TimestampMillis),
+        new("price", ParquetType.Int64, ParquetColumnKind.Decimal, PricePrecision, PriceScale),
+        new("customer_id", ParquetType.ByteArray, ParquetColumnKind.Text),
+        new("country", ParquetType.ByteArray, ParquetColumnKind.Text),
+    ];
+
+    /// <summary>The footer's <c>created_by</c>.</summary>
+    public static readonly string CreatedBy = "Retail.Sinks.Parquet version " +
+        (typeof(RetailParquetFormat).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+
+    private const long PriceFactor = 10_000; // 10^PriceScale
+
     /// <summary>
-    /// Dictionary encoding is tried on every string column (Parquet.Net encodes numbers plain); a row group's
-    /// column gets a dictionary only when at most this share of its values is distinct.
+    /// The price as an integer of 1/10,000ths; false (with the reason) when it has more than four decimal places
+    /// that are not zeros, or does not fit DECIMAL(18,4). Prices are never rounded.
     /// </summary>
-    private const double DictionaryThreshold = 0.5;
-
-    /// <summary>Values looked at before trying a full dictionary: a mostly unique column is rejected cheaply.</summary>
-    private const int DictionarySampleSize = 4096;
-
-    private static readonly DataField[] DictionaryColumns = [Invoice, StockCode, Description, CustomerId, Country];
-
-    public static ParquetOptions WriterOptions()
+    public static bool TryGetUnscaledPrice(decimal price, out long unscaled, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? reason)
     {
-        var options = new ParquetOptions
+        unscaled = 0;
+        if (Math.Abs(price) > MaxPrice)
         {
-            CompressionMethod = CompressionMethod.Snappy,
-            DictionaryEncodingThreshold = DictionaryThreshold,
-            DictionaryEncodingSampleSize = DictionarySampleSize,
-        };
-        foreach (var f in DictionaryColumns) options.ColumnEncodingHints[f.Path.ToString()] = EncodingHint.Dictionary;
-        return options;
-    }
-
-    /// <summary>Writes one row group: <paramref name="rows"/> as they are, each column passed straight from its array.</summary>
-    public static async Task WriteRowGroupAsync(ParquetWriter writer, RowColumns rows, CancellationToken cancellationToken)
-    {
-        int len = rows.Count;
-        using var rg = writer.CreateRowGroup();
-        await rg.WriteAsync<ReadOnlyMemory<char>>(Invoice, rows.Invoice.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        await rg.WriteAsync<ReadOnlyMemory<char>>(StockCode, rows.StockCode.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        await rg.WriteAsync<ReadOnlyMemory<char>>(Description, rows.Description.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        await rg.WriteAsync<int>(Quantity, rows.Quantity.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        await rg.WriteAsync<DateTime>(InvoiceDate, rows.InvoiceDate.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        await rg.WriteAsync<decimal>(Price, rows.Price.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        await rg.WriteAsync<ReadOnlyMemory<char>>(CustomerId, rows.CustomerId.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        await rg.WriteAsync<ReadOnlyMemory<char>>(Country, rows.Country.AsMemory(0, len), null, null, cancellationToken).ConfigureAwait(false);
-        rg.CompleteValidate();
+            reason = string.Create(CultureInfo.InvariantCulture, $"Price {price} does not fit DECIMAL({PricePrecision},{PriceScale})");
+            return false;
+        }
+        decimal scaled = price * PriceFactor;
+        if (scaled != decimal.Truncate(scaled))
+        {
+            reason = string.Create(CultureInfo.InvariantCulture,
+                $"Price {price} has more than {PriceScale} decimal places; the Parquet column is DECIMAL({PricePrecision},{PriceScale}) and prices are never rounded");
+            return false;
+        }
+        unscaled = decimal.ToInt64(scaled);
+        reason = null;
+        return true;
     }
 
     /// <summary>Row count of a Parquet file from its footer, and whether its schema is this table's.</summary>
@@ -90,8 +98,8 @@ internal static class RetailParquetFormat
         }
     }
 
-    /// <summary>Reads the first <paramref name="rowCount"/> rows of a file written by this class, one row group at a time.</summary>
-    public static async IAsyncEnumerable<RowColumns> ReadAsync(Stream input, long rowCount, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Reads the first <paramref name="rowCount"/> rows of a file written by this sink, one row group at a time (with Parquet.Net).</summary>
+    public static async IAsyncEnumerable<RetailRows> ReadAsync(Stream input, long rowCount, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var reader = await ParquetReader.CreateAsync(input, null, leaveStreamOpen: true, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
@@ -103,18 +111,24 @@ internal static class RetailParquetFormat
             {
                 var rg = reader.OpenRowGroupReader(g);
                 int len = checked((int)rg.RowCount);
-                var rows = new RowColumns(len);
-                var text = new ReadOnlyMemory<char>[len];
-                await ReadTextAsync(rg, fields[0], text, rows, rows.Invoice, cancellationToken).ConfigureAwait(false);
-                await ReadTextAsync(rg, fields[1], text, rows, rows.StockCode, cancellationToken).ConfigureAwait(false);
-                await ReadTextAsync(rg, fields[2], text, rows, rows.Description, cancellationToken).ConfigureAwait(false);
-                await rg.ReadAsync<int>(fields[3], rows.Quantity.AsMemory(0, len), null, cancellationToken).ConfigureAwait(false);
-                await rg.ReadAsync<DateTime>(fields[4], rows.InvoiceDate.AsMemory(0, len), null, cancellationToken).ConfigureAwait(false);
-                for (int i = 0; i < len; i++) rows.InvoiceDate[i] = DateTime.SpecifyKind(rows.InvoiceDate[i], DateTimeKind.Unspecified);
-                await rg.ReadAsync<decimal>(fields[5], rows.Price.AsMemory(0, len), null, cancellationToken).ConfigureAwait(false);
-                await ReadTextAsync(rg, fields[6], text, rows, rows.CustomerId, cancellationToken).ConfigureAwait(false);
-                await ReadTextAsync(rg, fields[7], text, rows, rows.Country, cancellationToken).ConfigureAwait(false);
                 int take = (int)Math.Min(len, rowCount - at);
+                var rows = new RetailRows(len);
+                var text = new ReadOnlyMemory<char>[len];
+                await ReadTextAsync(rg, fields[0], text, rows.Invoice, take, cancellationToken).ConfigureAwait(false);
+                await ReadTextAsync(rg, fields[1], text, rows.StockCode, take, cancellationToken).ConfigureAwait(false);
+                await ReadTextAsync(rg, fields[2], text, rows.Description, take, cancellationToken).ConfigureAwait(false);
+                await rg.ReadAsync<int>(fields[3], rows.Quantity.AsMemory(0, len), null, cancellationToken).ConfigureAwait(false);
+                var dates = new DateTime[len];
+                await rg.ReadAsync<DateTime>(fields[4], dates.AsMemory(), null, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < len; i++) rows.InvoiceDate[i] = RetailRows.ToMillis(dates[i]);
+                var prices = new decimal[len];
+                await rg.ReadAsync<decimal>(fields[5], prices.AsMemory(), null, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < len; i++)
+                {
+                    if (!TryGetUnscaledPrice(prices[i], out rows.Price[i], out string? reason)) throw new InvalidDataException(reason);
+                }
+                await ReadTextAsync(rg, fields[6], text, rows.CustomerId, take, cancellationToken).ConfigureAwait(false);
+                await ReadTextAsync(rg, fields[7], text, rows.Country, take, cancellationToken).ConfigureAwait(false);
                 rows.SetCount(take);
                 at += take;
                 yield return rows;
@@ -123,10 +137,17 @@ internal static class RetailParquetFormat
         }
     }
 
-    private static async Task ReadTextAsync(ParquetRowGroupReader rg, DataField field, ReadOnlyMemory<char>[] buffer, RowColumns rows, ReadOnlyMemory<char>[] column, CancellationToken cancellationToken)
+    private static async Task ReadTextAsync(ParquetRowGroupReader rg, DataField field, ReadOnlyMemory<char>[] buffer, TextColumn column, int take, CancellationToken cancellationToken)
     {
         await rg.ReadRawAsync<ReadOnlyMemory<char>>(field, buffer.AsMemory(), null, null, cancellationToken).ConfigureAwait(false);
-        rows.CopyText(buffer, 0, column, 0, buffer.Length);
+        byte[] utf8 = [];
+        for (int i = 0; i < take; i++)
+        {
+            var chars = buffer[i].Span;
+            int max = System.Text.Encoding.UTF8.GetMaxByteCount(chars.Length);
+            if (utf8.Length < max) utf8 = new byte[Math.Max(max, 256)];
+            column.Add(utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(chars, utf8)));
+        }
     }
 
     private static void CheckSchema(ParquetSchema schema)

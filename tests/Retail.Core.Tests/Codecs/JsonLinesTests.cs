@@ -97,4 +97,51 @@ public class JsonLinesTests
         Assert.Equal(Sample, Assert.Single(reader.ReadAll()));
         Assert.Contains("MaxRecordBytes", Assert.Single(errors).Reason);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void JsonLinesReader_InvalidUtf8InText_IsABadLineNotReplacementCharacters(bool escapedToo)
+    {
+        // 0xC3 0x28 is not UTF-8. The same line with an escape elsewhere takes the unescaping path.
+        byte[] good = RetailJson.ToJsonLine(Sample);
+        string head = "{\"Invoice\":\"1\",\"StockCode\":\"2\",\"Description\":\"" + (escapedToo ? "\\u00a3 " : "");
+        byte[] bad = [.. Encoding.UTF8.GetBytes(head), 0xC3, 0x28, .. Encoding.UTF8.GetBytes(
+            "\",\"Quantity\":6,\"InvoiceDate\":\"2010-12-01 08:26:00\",\"Price\":1,\"Customer_ID\":\"\",\"Country\":\"UK\"}\n")];
+        var errors = new List<RetailRecordError>();
+        using var reader = new JsonLinesReader(new MemoryStream([.. good, .. bad, .. good]),
+            new RetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add });
+
+        Assert.Equal([Sample, Sample], reader.ReadAll().ToList());
+        var error = Assert.Single(errors);
+        Assert.Equal(2, error.LineNumber);
+        Assert.Equal("Description", error.Column);
+        Assert.Contains("UTF-8", error.Reason);
+    }
+
+    [Fact]
+    public void JsonLinesReader_TryReadUtf8_GivesUnescapedUtf8AndTheSameRecordAsTryRead()
+    {
+        string line = "{\"Invoice\":\"5\\u00336\",\"StockCode\":\"A\\\"B\",\"Description\":\" \\u00a3 \\ud83c\\udf84 \",\"Quantity\":-1," +
+            "\"InvoiceDate\":\"2010-12-01 08:26:00\",\"Price\":0.0001,\"Customer_ID\":17850,\"Country\":\"Côte d'Ivoire\",\"Extra\":[1,{\"a\":2}]}\n";
+        byte[] input = Encoding.UTF8.GetBytes(line + line);
+
+        using var utf8Reader = new JsonLinesReader(new MemoryStream(input));
+        Assert.True(utf8Reader.TryReadUtf8(out var r));
+        Assert.Equal("536", Encoding.UTF8.GetString(r.Invoice));
+        Assert.Equal("A\"B", Encoding.UTF8.GetString(r.StockCode));
+        Assert.Equal(Encoding.UTF8.GetBytes(" £ 🎄 "), r.Description.ToArray());
+        Assert.Equal("17850", Encoding.UTF8.GetString(r.CustomerId));
+        Assert.Equal("Côte d'Ivoire", Encoding.UTF8.GetString(r.Country));
+        Assert.Equal(-1, r.Quantity);
+        Assert.Equal(0.0001m, r.Price);
+        var fromUtf8 = r.ToTransaction();
+        Assert.True(utf8Reader.TryReadUtf8(out _));
+        Assert.False(utf8Reader.TryReadUtf8(out _));
+
+        using var reader = new JsonLinesReader(new MemoryStream(input));
+        Assert.True(reader.TryRead(out var record));
+        Assert.Equal(record, fromUtf8);
+        Assert.Equal(" £ 🎄 ", record.Description);
+    }
 }
