@@ -19,6 +19,7 @@ public sealed class ParquetCompactorOptionsTests
     [Theory]
     [InlineData(nameof(ParquetCompactorOptions.MaxRowsPerFile), "(was 0)")]
     [InlineData(nameof(ParquetCompactorOptions.RowGroupSize), "(was -1)")]
+    [InlineData(nameof(ParquetCompactorOptions.RowGroupSize) + "Huge", "between 1 and 1048576 (was 2000000)")]
     [InlineData(nameof(ParquetCompactorOptions.Grace), "(was -00:00:01)")]
     [InlineData(nameof(ParquetCompactorOptions.SourcePrefix), "(was 'json-data')")]
     [InlineData(nameof(ParquetCompactorOptions.TargetPrefix), "(was '/abs/')")]
@@ -36,6 +37,7 @@ public sealed class ParquetCompactorOptionsTests
             case nameof(o.TargetPrefix): o.TargetPrefix = "/abs/"; break;
             case nameof(o.ManifestPrefix): o.ManifestPrefix = "parquet-retail-trans/_manifests/"; break;
             case nameof(o.MaxParallelObjects): o.MaxParallelObjects = 1000; break;
+            case nameof(o.RowGroupSize) + "Huge": o.RowGroupSize = 2_000_000; setting = nameof(o.RowGroupSize); break;
         }
         string error = Assert.Single(o.Validate());
         Assert.Contains("ParquetCompactorOptions." + setting, error, StringComparison.Ordinal);

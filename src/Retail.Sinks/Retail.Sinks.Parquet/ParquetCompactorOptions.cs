@@ -15,8 +15,11 @@ public sealed class ParquetCompactorOptions
     /// <summary>Default of <see cref="RowGroupSize"/>: DuckDB's row group size.</summary>
     public const int DefaultRowGroupSize = 122_880;
 
-    /// <summary>Largest accepted <see cref="MaxRowsPerFile"/> (a part is sorted and encoded in memory).</summary>
+    /// <summary>Largest accepted <see cref="MaxRowsPerFile"/> (a part extended by late objects is read back whole).</summary>
     public const int MaxRowsPerFileLimit = 50_000_000;
+
+    /// <summary>Largest accepted <see cref="RowGroupSize"/> (two row groups are held in memory while a part is written).</summary>
+    public const int RowGroupSizeLimit = 1_048_576;
 
     /// <summary>Where the JSON lines are (default <c>json-data/</c>, <see cref="LakeLayout.JsonPrefix"/>).</summary>
     public string SourcePrefix { get; set; } = LakeLayout.JsonPrefix;
@@ -40,7 +43,11 @@ public sealed class ParquetCompactorOptions
     /// <summary>Most rows in one Parquet file (default 1,000,000); an hour with more gets several parts.</summary>
     public int MaxRowsPerFile { get; set; } = 1_000_000;
 
-    /// <summary>Rows per Parquet row group (default 122,880, DuckDB's).</summary>
+    /// <summary>
+    /// Rows per Parquet row group (default 122,880, DuckDB's; at most <see cref="RowGroupSizeLimit"/>). While a
+    /// part is written, one row group fills while the one before it is encoded, so memory is about two row groups
+    /// (some 100 bytes a row for the workshop's records).
+    /// </summary>
     public int RowGroupSize { get; set; } = DefaultRowGroupSize;
 
     /// <summary>
@@ -78,8 +85,8 @@ public sealed class ParquetCompactorOptions
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(Grace)} must be between 00:00:00 and 7.00:00:00 (was {Grace:c})."));
         if (MaxRowsPerFile < 1 || MaxRowsPerFile > MaxRowsPerFileLimit)
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(MaxRowsPerFile)} must be between 1 and {MaxRowsPerFileLimit} (was {MaxRowsPerFile})."));
-        if (RowGroupSize < 1 || RowGroupSize > MaxRowsPerFileLimit)
-            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(RowGroupSize)} must be between 1 and {MaxRowsPerFileLimit} (was {RowGroupSize})."));
+        if (RowGroupSize < 1 || RowGroupSize > RowGroupSizeLimit)
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(RowGroupSize)} must be between 1 and {RowGroupSizeLimit} (was {RowGroupSize})."));
         if (MaxParallelObjects < 0 || MaxParallelObjects > 256)
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(MaxParallelObjects)} must be between 0 (one per processor) and 256 (was {MaxParallelObjects})."));
         if (LocalTempPath is not null && LocalTempPath.Trim().Length == 0)
