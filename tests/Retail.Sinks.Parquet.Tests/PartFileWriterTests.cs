@@ -138,6 +138,32 @@ public sealed class PartFileWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task CompleteAsync_Schema_IsTheWorkshopTableRequiredWithLogicalAndConvertedTypes()
+    {
+        string path = await WriteAsync([Row("1", "2", "3", 4, new DateTime(2010, 12, 1, 8, 26, 0), 5m, "6", "7")], rowGroupSize: 10);
+
+        using var db = TestLake.OpenDuckDb();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = $"SELECT name, type, repetition_type, converted_type, coalesce(CAST(logical_type AS VARCHAR), '') FROM parquet_schema('{path}') WHERE type IS NOT NULL";
+        using var reader = cmd.ExecuteReader();
+        var columns = new List<string>();
+        while (reader.Read())
+            columns.Add($"{reader.GetString(0)} {reader.GetString(1)} {reader.GetString(2)} {reader.GetString(3)} {reader.GetString(4)}");
+        Assert.Equal(8, columns.Count);
+        Assert.StartsWith("invoice BYTE_ARRAY REQUIRED UTF8 StringType", columns[0], StringComparison.Ordinal);
+        Assert.StartsWith("quantity INT32 REQUIRED INT_32", columns[3], StringComparison.Ordinal);
+        Assert.StartsWith("invoicedate INT64 REQUIRED TIMESTAMP_MILLIS TimestampType(isAdjustedToUTC=0, unit=TimeUnit(MILLIS=MilliSeconds()", columns[4], StringComparison.Ordinal);
+        Assert.StartsWith("price INT64 REQUIRED DECIMAL DecimalType(scale=4, precision=18)", columns[5], StringComparison.Ordinal);
+        Assert.Equal(["invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country"], columns.Select(c => c.Split(' ')[0]));
+
+        // DuckDB types the columns as the workshop's table declares them.
+        cmd.CommandText = $"SELECT typeof(invoicedate), typeof(price), typeof(quantity), typeof(country) FROM read_parquet('{path}')";
+        using var types = cmd.ExecuteReader();
+        Assert.True(types.Read());
+        Assert.Equal(["TIMESTAMP", "DECIMAL(18,4)", "INTEGER", "VARCHAR"], Enumerable.Range(0, 4).Select(types.GetString));
+    }
+
+    [Fact]
     public async Task CompleteAsync_RepeatedAndUniqueValues_DictionaryOnlyWhereValuesRepeat()
     {
         var t = new DateTime(2011, 3, 1, 10, 0, 0);

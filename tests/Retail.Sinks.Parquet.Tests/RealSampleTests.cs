@@ -59,6 +59,20 @@ public sealed class RealSampleTests : IDisposable
     }
 
     [Fact]
+    public async Task CompactAsync_VerifyValues_DecodesEveryPartAndPublishesTheSameRows()
+    {
+        var report = await CompactAllAsync(o =>
+        {
+            o.VerifyValues = true;
+            o.RowGroupSize = 50; // many row groups, each decoded and compared
+            o.MaxRowsPerFile = 120;
+        });
+
+        Assert.Equal(_rows.Count, report.RowsOut);
+        _lake.AssertTableEquals(_rows);
+    }
+
+    [Fact]
     public async Task CompactAsync_RealDevSample_DuckDbDateFilterMatchesStatistics()
     {
         await CompactAllAsync(o => o.RowGroupSize = 50);

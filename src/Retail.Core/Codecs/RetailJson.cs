@@ -192,6 +192,12 @@ public static class RetailJson
             reason = "malformed JSON: " + e.Message;
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // A property name whose escapes are not valid UTF-16 (a lone surrogate) cannot be read as text.
+            reason = "a property name is not valid text";
+            return false;
+        }
 
         if (seen != 0xFF)
         {

@@ -333,7 +333,7 @@ internal sealed class HourCompactionRun
     private async Task<PartFileWriter> StartPartAsync(PartBuilder part, CancellationToken cancellationToken)
     {
         _workDir ??= Directory.CreateDirectory(Path.Combine(_options.LocalTempPath ?? Path.GetTempPath(), "retail-parquet-" + Guid.NewGuid().ToString("N"))).FullName;
-        var writer = await PartFileWriter.CreateAsync(Path.Combine(_workDir, PartName(part.Index)), _options.RowGroupSize, cancellationToken).ConfigureAwait(false);
+        var writer = await PartFileWriter.CreateAsync(Path.Combine(_workDir, PartName(part.Index)), _options.RowGroupSize, cancellationToken, digest: _options.VerifyValues).ConfigureAwait(false);
         try
         {
             if (part.Existing is { } existing) await CopyPublishedRowsAsync(existing, writer, cancellationToken).ConfigureAwait(false);
@@ -361,9 +361,18 @@ internal sealed class HourCompactionRun
         await using (check.ConfigureAwait(false))
         {
             fileRows = await RetailParquetFormat.CountRowsAsync(check, cancellationToken).ConfigureAwait(false);
+            if (fileRows != expected)
+                throw new CompactionException($"verification failed for {part.Key}: {expected} rows written but {fileRows} read back; nothing published");
+            if (writer.Digests is { } written)
+            {
+                check.Position = 0;
+                var read = new ColumnDigests();
+                await foreach (var group in RetailParquetFormat.ReadAsync(check, fileRows, cancellationToken).ConfigureAwait(false))
+                    read.Add(group, 0, group.Count);
+                if (written.FirstDifference(read) is { } column)
+                    throw new CompactionException($"verification failed for {part.Key}: column {column} does not read back as written; nothing published");
+            }
         }
-        if (fileRows != expected)
-            throw new CompactionException($"verification failed for {part.Key}: {expected} rows written but {fileRows} read back; nothing published");
         IReadOnlyList<ManifestSource> sources = part.Existing is null ? part.Sources : [.. part.Existing.Sources, .. part.Sources];
         _written.Add(new WrittenPart(part.Index, part.Key, writer.Path, baseRows, fileRows, bytes, sources));
     }
@@ -422,7 +431,15 @@ internal sealed class HourCompactionRun
         if (info.Size == last.Bytes) return;
         var repair = new PartBuilder(_current!.Index - 1, last.Key, last);
         repair.Writer = await StartPartAsync(repair, cancellationToken).ConfigureAwait(false);
-        await FinishPartAsync(repair, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FinishPartAsync(repair, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await repair.Writer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Deletes parts that no committed manifest lists (left by an interrupted run) before publishing.</summary>

@@ -51,6 +51,14 @@ public sealed class ParquetCompactorOptions
     public int RowGroupSize { get; set; } = DefaultRowGroupSize;
 
     /// <summary>
+    /// Before a part is published, decode every value in it with Parquet.Net and compare each column, in order,
+    /// with what was written (default false). Without it a part is still read back before it is published: its
+    /// footer, schema, row count and every column chunk's value count. This costs about 0.6 s of CPU per million
+    /// rows; the encoder itself is tested against DuckDB and Parquet.Net.
+    /// </summary>
+    public bool VerifyValues { get; set; }
+
+    /// <summary>
     /// Delete the JSON objects once a manifest that covers them has been written (default false: the JSON
     /// table keeps its data, as in the workshop).
     /// </summary>

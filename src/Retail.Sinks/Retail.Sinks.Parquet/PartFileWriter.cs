@@ -23,8 +23,9 @@ internal sealed class PartFileWriter : IAsyncDisposable
     private long _position;
     private bool _disposed;
 
-    private PartFileWriter(FileStream file, int rowGroupSize)
+    private PartFileWriter(FileStream file, int rowGroupSize, bool digest)
     {
+        Digests = digest ? new ColumnDigests() : null;
         _file = file;
         _rowGroupSize = rowGroupSize;
         _pending = new RetailRows(rowGroupSize);
@@ -36,13 +37,16 @@ internal sealed class PartFileWriter : IAsyncDisposable
     /// <summary>Rows added so far.</summary>
     public long Rows { get; private set; }
 
-    public static async Task<PartFileWriter> CreateAsync(string path, int rowGroupSize, CancellationToken cancellationToken)
+    /// <summary>Digests of the rows added, when asked for at creation.</summary>
+    public ColumnDigests? Digests { get; }
+
+    public static async Task<PartFileWriter> CreateAsync(string path, int rowGroupSize, CancellationToken cancellationToken, bool digest = false)
     {
         var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         try
         {
             await file.WriteAsync(Magic, cancellationToken).ConfigureAwait(false);
-            return new PartFileWriter(file, rowGroupSize) { _position = Magic.Length };
+            return new PartFileWriter(file, rowGroupSize, digest) { _position = Magic.Length };
         }
         catch
         {
@@ -58,6 +62,7 @@ internal sealed class PartFileWriter : IAsyncDisposable
         {
             int take = Math.Min(count, _rowGroupSize - _pending.Count);
             _pending.AddRange(source, start, take);
+            Digests?.Add(source, start, take);
             Rows += take;
             start += take;
             count -= take;
@@ -88,7 +93,8 @@ internal sealed class PartFileWriter : IAsyncDisposable
         {
             long start = _position;
             chunks.Add(new WrittenColumnChunk(c.Type, ColumnChunkEncoder.Encodings(c), c.NumValues, c.UncompressedSize, c.Bytes.Length,
-                start + c.DataPageOffset, c.HasDictionary ? start + c.DictionaryPageOffset : null, c.Min, c.Max));
+                start + c.DataPageOffset, c.HasDictionary ? start + c.DictionaryPageOffset : null, c.Min, c.Max,
+                ColumnChunkEncoder.DataPageEncoding(c), c.DataPages));
             await _file.WriteAsync(c.Bytes.WrittenMemory, cancellationToken).ConfigureAwait(false);
             _position += c.Bytes.Length;
         }

@@ -122,7 +122,7 @@ internal sealed class TextColumn
     public void Add(ReadOnlySpan<byte> value)
     {
         int end = _starts[Count];
-        if (end + value.Length > _bytes.Length) GrowBytes(end + value.Length);
+        if ((long)end + value.Length > _bytes.Length) GrowBytes((long)end + value.Length);
         value.CopyTo(_bytes.AsSpan(end));
         if (Count + 2 > _starts.Length) Array.Resize(ref _starts, _starts.Length * 2);
         _starts[++Count] = end + value.Length;
@@ -132,7 +132,7 @@ internal sealed class TextColumn
     {
         int from = source._starts[start], to = source._starts[start + count];
         int end = _starts[Count];
-        if (end + (to - from) > _bytes.Length) GrowBytes(end + (to - from));
+        if ((long)end + (to - from) > _bytes.Length) GrowBytes((long)end + (to - from));
         source._bytes.AsSpan(from, to - from).CopyTo(_bytes.AsSpan(end));
         if (Count + count + 1 > _starts.Length) Array.Resize(ref _starts, Math.Max(_starts.Length * 2, Count + count + 1));
         int shift = end - from;
@@ -142,10 +142,11 @@ internal sealed class TextColumn
 
     public void Clear() => Count = 0; // _starts[0] stays 0
 
-    private void GrowBytes(int min)
+    private void GrowBytes(long min)
     {
-        long size = Math.Max((long)_bytes.Length * 2, min);
-        if (size > Array.MaxLength) throw new InvalidOperationException($"a text column grew past {Array.MaxLength} bytes; use a smaller RowGroupSize");
+        if (min > Array.MaxLength)
+            throw new InvalidOperationException($"a text column of one row group needs more than {Array.MaxLength} bytes; use a smaller RowGroupSize");
+        long size = Math.Min(Math.Max((long)_bytes.Length * 2, min), Array.MaxLength);
         Array.Resize(ref _bytes, (int)size);
     }
 }

@@ -64,6 +64,7 @@ public class JsonLinesTests
     [InlineData("{\"Invoice\":\"1\",\"StockCode\":\"2\",\"Description\":\"d\",\"Quantity\":6,\"InvoiceDate\":\"soon\",\"Price\":1,\"Customer_ID\":\"\",\"Country\":\"UK\"}", "InvoiceDate", "date")]
     [InlineData("{\"Invoice\":\"1\",\"StockCode\":\"2\",\"Description\":null,\"Quantity\":6,\"InvoiceDate\":\"2010-12-01 08:26:00\",\"Price\":1,\"Customer_ID\":\"\",\"Country\":\"UK\"}", "Description", "null")]
     [InlineData("{\"Invoice\":\"1\",\"Quantity\":6}", null, "missing field(s) StockCode, Description, InvoiceDate, Price, Customer_ID, Country")]
+    [InlineData("{\"\\ud800\":1}", null, "property name is not valid text")]
     public void JsonLinesReader_BadLine_StrictThrowsLenientReports(string bad, string? column, string reason)
     {
         string good = Encoding.UTF8.GetString(RetailJson.ToJsonLine(Sample));

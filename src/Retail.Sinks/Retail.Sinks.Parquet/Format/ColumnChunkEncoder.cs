@@ -32,6 +32,9 @@ internal sealed class EncodedChunk(ParquetType type) : IDisposable
 
     public bool HasDictionary => DictionaryPageOffset >= 0;
 
+    /// <summary>Data pages written (all of one encoding: the dictionary's indices, or plain).</summary>
+    public int DataPages { get; set; }
+
     /// <summary>Statistics in Parquet's plain form (little-endian numbers, raw UTF-8), or null when not kept.</summary>
     public byte[]? Min { get; set; }
 
@@ -167,6 +170,7 @@ internal static class ColumnChunkEncoder
             int previousIndex = -1;
             for (int i = 0; i < count; i++)
             {
+                if (i == SampleValues && SampleIsDistinct(entries.Count)) return false;
                 var value = column[i];
                 if (previousIndex >= 0 && value.SequenceEqual(previous))
                 {
@@ -200,7 +204,6 @@ internal static class ColumnChunkEncoder
                 indices[i] = index;
                 previous = value;
                 previousIndex = index;
-                if (i == SampleValues - 1 && SampleIsDistinct(entries.Count)) return false;
             }
             return true;
         }
@@ -213,7 +216,7 @@ internal static class ColumnChunkEncoder
 
     private static void WriteTextDictionary(EncodedChunk chunk, TextColumn column, List<int> entries, ReadOnlySpan<int> indices)
     {
-        using var body = new PooledBufferWriter(column.ByteLength / 2 + 4 * entries.Count + 16);
+        using var body = new PooledBufferWriter(Math.Min(MaxDictionaryBytes, column.ByteLength) + 16);
         ReadOnlySpan<byte> min = column[entries[0]], max = min;
         foreach (int row in entries)
         {
@@ -316,6 +319,7 @@ internal static class ColumnChunkEncoder
             int previousIndex = -1;
             for (int i = 0; i < count; i++)
             {
+                if (i == SampleValues && SampleIsDistinct(distinct)) return false;
                 T value = values[i];
                 if (previousIndex >= 0 && value == previous)
                 {
@@ -345,7 +349,6 @@ internal static class ColumnChunkEncoder
                 indices[i] = index;
                 previous = value;
                 previousIndex = index;
-                if (i == SampleValues - 1 && SampleIsDistinct(distinct)) return false;
             }
             dictionary = entries.AsSpan(0, distinct).ToArray();
             return true;
@@ -408,6 +411,7 @@ internal static class ColumnChunkEncoder
             thrift.StructEnd();
             int header = chunk.Bytes.Length - start;
             chunk.Bytes.Write(compressed.AsSpan(0, compressedLength));
+            if (pageType == PageData) chunk.DataPages++;
             chunk.UncompressedSize += header + body.Length;
         }
         finally
@@ -418,6 +422,9 @@ internal static class ColumnChunkEncoder
 
     /// <summary>Encodings used by the chunk, for its column metadata.</summary>
     public static int[] Encodings(EncodedChunk chunk) => chunk.HasDictionary ? [EncodingPlain, EncodingRleDictionary] : [EncodingPlain];
+
+    /// <summary>The data pages' encoding (every data page of a chunk has the same one).</summary>
+    public static int DataPageEncoding(EncodedChunk chunk) => chunk.HasDictionary ? EncodingRleDictionary : EncodingPlain;
 }
 
 /// <summary>Parquet's RLE / bit-packing hybrid (without the length prefix), for dictionary indices.</summary>

@@ -28,17 +28,15 @@ internal sealed record WrittenRowGroup(long Rows, long FileOffset, IReadOnlyList
 
 /// <summary>A column chunk's place in the file and its metadata.</summary>
 internal sealed record WrittenColumnChunk(ParquetType Type, int[] Encodings, long NumValues, long UncompressedSize, long CompressedSize,
-    long DataPageOffset, long? DictionaryPageOffset, byte[]? Min, byte[]? Max)
-{
-    public long StartOffset => DictionaryPageOffset ?? DataPageOffset;
-}
+    long DataPageOffset, long? DictionaryPageOffset, byte[]? Min, byte[]? Max, int DataPageEncoding, int DataPages);
 
 /// <summary>Writes a Parquet footer (<c>FileMetaData</c>, Thrift compact) for a flat schema of required columns.</summary>
 internal static class ParquetFooter
 {
     private const int CodecSnappy = 1;
+    private const int PageTypeData = 0, PageTypeDictionary = 2, EncodingPlain = 0;
     private const int RepetitionRequired = 0;
-    private const int ConvertedUtf8 = 0, ConvertedDecimal = 5;
+    private const int ConvertedUtf8 = 0, ConvertedDecimal = 5, ConvertedTimestampMillis = 9, ConvertedInt32 = 17;
 
     public static void Write(PooledBufferWriter output, IReadOnlyList<ParquetColumn> schema, IReadOnlyList<WrittenRowGroup> groups, string createdBy)
     {
@@ -104,7 +102,9 @@ internal static class ParquetFooter
                 t.StructEnd();
                 break;
             case ParquetColumnKind.TimestampMillis:
-                // No converted type: TIMESTAMP_MILLIS would claim the values are adjusted to UTC.
+                // The converted type too, as DuckDB writes it, for readers that predate logical types (Hive, older
+                // Presto); the logical type says the values are wall-clock times, not UTC instants.
+                t.I32(6, ConvertedTimestampMillis);
                 t.StructField(10);
                 t.StructField(8); // TIMESTAMP
                 t.Bool(1, false); // isAdjustedToUTC
@@ -116,6 +116,7 @@ internal static class ParquetFooter
                 t.StructEnd();
                 break;
             case ParquetColumnKind.Int32:
+                t.I32(6, ConvertedInt32);
                 break;
         }
         t.StructEnd();
@@ -124,7 +125,7 @@ internal static class ParquetFooter
     private static void WriteColumnChunk(ThriftCompactWriter t, ParquetColumn column, WrittenColumnChunk c)
     {
         t.StructBegin();
-        t.I64(2, c.StartOffset);
+        t.I64(2, 0); // file_offset: deprecated; 0 as the format asks (the metadata is only in the footer)
         t.StructField(3);
         t.I32(1, (int)c.Type);
         t.I32ListField(2, c.Encodings);
@@ -149,7 +150,21 @@ internal static class ParquetFooter
             t.Binary(6, c.Min);
         }
         t.StructEnd();
+        // Page encoding stats: they tell readers (parquet-mr, Trino) that every data page is dictionary-encoded,
+        // so they may prune on the dictionary.
+        t.StructListField(13, c.DictionaryPageOffset is null ? 1 : 2);
+        if (c.DictionaryPageOffset is not null) WritePageEncodingStats(t, PageTypeDictionary, EncodingPlain, 1);
+        WritePageEncodingStats(t, PageTypeData, c.DataPageEncoding, c.DataPages);
         t.StructEnd();
+        t.StructEnd();
+    }
+
+    private static void WritePageEncodingStats(ThriftCompactWriter t, int pageType, int encoding, int count)
+    {
+        t.StructBegin();
+        t.I32(1, pageType);
+        t.I32(2, encoding);
+        t.I32(3, count);
         t.StructEnd();
     }
 }
