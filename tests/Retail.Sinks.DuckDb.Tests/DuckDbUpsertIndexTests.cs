@@ -110,9 +110,10 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
         await index.UpsertAsync([new IndexDocument("id-1", record)]);
         var result = await index.QueryAsync("SELECT * FROM retail");
 
-        Assert.Equal(["doc_id", "invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country"], result.Columns);
-        Assert.Equal(["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP", "DECIMAL(18,4)", "VARCHAR", "VARCHAR"], result.ColumnTypes);
-        Assert.Equal<object?>(["id-1", "C489449", "BANK CHARGES", "  £ POUND, \"QUOTED\"  ", -12, new DateTime(2009, 12, 1, 7, 45, 0), 0m, "", "United Kingdom"], result.Rows.Single());
+        Assert.Equal(["doc_id", "invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country", "doc_key"], result.Columns);
+        Assert.Equal(["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP", "DECIMAL(18,4)", "VARCHAR", "VARCHAR", "UUID"], result.ColumnTypes);
+        Assert.Equal<object?>(["id-1", "C489449", "BANK CHARGES", "  £ POUND, \"QUOTED\"  ", -12, new DateTime(2009, 12, 1, 7, 45, 0), 0m, "", "United Kingdom",
+            new Guid(System.Security.Cryptography.MD5.HashData("id-1"u8))], result.Rows.Single());
     }
 
     [Fact]
@@ -165,9 +166,9 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
         {
             // An existing table with a constraint DuckDB checks per statement, not per row.
             connection.Open();
-            TestLake.Execute(connection, "CREATE TABLE retail (doc_id VARCHAR PRIMARY KEY, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
+            TestLake.Execute(connection, "CREATE TABLE retail (doc_id VARCHAR NOT NULL, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
                 "description VARCHAR NOT NULL, quantity INTEGER NOT NULL CHECK (quantity < 100), invoicedate TIMESTAMP NOT NULL, price DECIMAL(18,4) NOT NULL, " +
-                "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL)");
+                "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL, doc_key UUID PRIMARY KEY)");
         }
         await using var index = new DuckDbUpsertIndex(path);
         var docs = Documents(DocumentIdMode.SourcePosition, 100).ToList();
@@ -183,6 +184,23 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
         docs[50] = docs[50] with { Record = docs[50].Record with { Quantity = 1 } };
         Assert.Equal(0, (await index.UpsertAsync(docs)).FailedCount);
         Assert.Equal(100, await index.CountAsync());
+    }
+
+    [Fact]
+    public void Constructor_TableWithOtherColumns_FailsNamingTheColumnsAndTheFix()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "old.duckdb");
+        using (var connection = new DuckDBConnection("Data Source=" + path))
+        {
+            connection.Open();
+            TestLake.Execute(connection, "CREATE TABLE retail (doc_id VARCHAR PRIMARY KEY, invoice VARCHAR NOT NULL)");
+        }
+
+        var e = Assert.Throws<InvalidOperationException>(() => new DuckDbUpsertIndex(path));
+        Assert.Contains("(doc_id, invoice)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("doc_key", e.Message, StringComparison.Ordinal);
+        Assert.Contains("TableName", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
