@@ -162,9 +162,9 @@ internal sealed class PartFileWriter : IAsyncDisposable
                     0 => ColumnChunkEncoder.EncodeText(rows.Invoice),
                     1 => ColumnChunkEncoder.EncodeText(rows.StockCode),
                     2 => ColumnChunkEncoder.EncodeText(rows.Description),
-                    3 => ColumnChunkEncoder.EncodeNumbers<int>(rows.Quantity.AsSpan(0, n)),
-                    4 => ColumnChunkEncoder.EncodeNumbers<long>(rows.InvoiceDate.AsSpan(0, n)),
-                    5 => ColumnChunkEncoder.EncodeNumbers<long>(rows.Price.AsSpan(0, n)),
+                    3 => ColumnChunkEncoder.EncodeNumbers(rows.Quantity, n),
+                    4 => ColumnChunkEncoder.EncodeNumbers(rows.InvoiceDate, n),
+                    5 => ColumnChunkEncoder.EncodeNumbers(rows.Price, n),
                     6 => ColumnChunkEncoder.EncodeText(rows.CustomerId),
                     _ => ColumnChunkEncoder.EncodeText(rows.Country),
                 });

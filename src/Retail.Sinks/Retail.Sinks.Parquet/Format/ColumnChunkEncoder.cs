@@ -73,79 +73,38 @@ internal static class ColumnChunkEncoder
     private const int EncodingPlain = 0, EncodingRle = 3, EncodingRleDictionary = 8;
     private const int PageData = 0, PageDictionary = 2;
 
-    public static EncodedChunk EncodeText(TextColumn column)
+    public static EncodedChunk EncodeText(TextColumn column) => Encode(ParquetType.ByteArray, column.Count, (chunk, indices) =>
     {
-        int count = column.Count;
-        var chunk = new EncodedChunk(ParquetType.ByteArray) { NumValues = count };
-        try
-        {
-            int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
-            try
-            {
-                if (TryBuildTextDictionary(column, indices, out var entries)) WriteTextDictionary(chunk, column, entries, indices.AsSpan(0, count));
-                else WriteTextPlain(chunk, column);
-            }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(indices);
-            }
-            return chunk;
-        }
-        catch
-        {
-            chunk.Dispose();
-            throw;
-        }
-    }
+        if (TryBuildTextDictionary(column, indices, out var entries)) WriteTextDictionary(chunk, column, entries, indices.AsSpan(0, column.Count));
+        else WriteTextPlain(chunk, column);
+    });
 
-    public static EncodedChunk EncodeNumbers<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryInteger<T>
+    /// <summary>Encodes the first <paramref name="count"/> of <paramref name="values"/> (INT32 for <see cref="int"/>, INT64 for <see cref="long"/>).</summary>
+    public static EncodedChunk EncodeNumbers<T>(T[] values, int count) where T : unmanaged, IBinaryInteger<T>
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the Parquet writer needs a little-endian machine");
-        var chunk = new EncodedChunk(typeof(T) == typeof(int) ? ParquetType.Int32 : ParquetType.Int64) { NumValues = values.Length };
+        return Encode(typeof(T) == typeof(int) ? ParquetType.Int32 : ParquetType.Int64, count,
+            (chunk, indices) => WriteNumbers(chunk, values.AsSpan(0, count), indices));
+    }
+
+    /// <summary>A chunk of <paramref name="count"/> values written by <paramref name="write"/> with a scratch array for dictionary indices.</summary>
+    private static EncodedChunk Encode(ParquetType type, int count, Action<EncodedChunk, int[]> write)
+    {
+        var chunk = new EncodedChunk(type) { NumValues = count };
+        int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
         try
         {
-            if (values.Length > 0)
-            {
-                T min = values[0], max = values[0];
-                foreach (var v in values)
-                {
-                    if (v < min) min = v;
-                    if (v > max) max = v;
-                }
-                chunk.Min = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in min)).ToArray();
-                chunk.Max = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in max)).ToArray();
-            }
-            int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(values.Length, 1));
-            try
-            {
-                if (TryBuildNumberDictionary(values, indices, out var dictionary))
-                {
-                    chunk.DictionaryPageOffset = chunk.Bytes.Length;
-                    WritePage(chunk, PageDictionary, MemoryMarshal.AsBytes(dictionary.AsSpan()), dictionary.Length, EncodingPlain);
-                    WriteIndexPages(chunk, indices.AsSpan(0, values.Length), dictionary.Length);
-                }
-                else
-                {
-                    chunk.DataPageOffset = chunk.Bytes.Length;
-                    int perPage = PageTargetBytes / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-                    for (int at = 0; at < values.Length || at == 0; at += perPage)
-                    {
-                        var page = values.Slice(at, Math.Min(perPage, values.Length - at));
-                        WritePage(chunk, PageData, MemoryMarshal.AsBytes(page), page.Length, EncodingPlain);
-                        if (values.Length == 0) break;
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(indices);
-            }
+            write(chunk, indices);
             return chunk;
         }
         catch
         {
             chunk.Dispose();
             throw;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(indices);
         }
     }
 
@@ -299,6 +258,38 @@ internal static class ColumnChunkEncoder
     }
 
     // ------------------------------------------------------------------ numbers
+
+    private static void WriteNumbers<T>(EncodedChunk chunk, ReadOnlySpan<T> values, int[] indices) where T : unmanaged, IBinaryInteger<T>
+    {
+        if (values.Length > 0)
+        {
+            T min = values[0], max = values[0];
+            foreach (var v in values)
+            {
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            chunk.Min = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in min)).ToArray();
+            chunk.Max = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in max)).ToArray();
+        }
+        if (TryBuildNumberDictionary(values, indices, out var dictionary))
+        {
+            chunk.DictionaryPageOffset = chunk.Bytes.Length;
+            WritePage(chunk, PageDictionary, MemoryMarshal.AsBytes(dictionary.AsSpan()), dictionary.Length, EncodingPlain);
+            WriteIndexPages(chunk, indices.AsSpan(0, values.Length), dictionary.Length);
+            return;
+        }
+        chunk.DataPageOffset = chunk.Bytes.Length;
+        int perPage = PageTargetBytes / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        int at = 0;
+        do
+        {
+            var page = values.Slice(at, Math.Min(perPage, values.Length - at));
+            WritePage(chunk, PageData, MemoryMarshal.AsBytes(page), page.Length, EncodingPlain);
+            at += page.Length;
+        }
+        while (at < values.Length);
+    }
 
     private static bool TryBuildNumberDictionary<T>(ReadOnlySpan<T> values, int[] indices, out T[] dictionary) where T : unmanaged, IBinaryInteger<T>
     {
@@ -464,7 +455,7 @@ internal static class RleHybrid
 
     private static void Rle(int value, int count, int bitWidth, IBufferWriter<byte> output)
     {
-        Varint(output, (uint)count << 1);
+        Varint.Write(output, (uint)count << 1);
         int bytes = (bitWidth + 7) / 8;
         var span = output.GetSpan(bytes);
         for (int b = 0; b < bytes; b++) span[b] = (byte)(value >> (8 * b));
@@ -474,7 +465,7 @@ internal static class RleHybrid
     private static void BitPacked(ReadOnlySpan<int> values, int bitWidth, IBufferWriter<byte> output)
     {
         int groups = (values.Length + 7) / 8;
-        Varint(output, ((uint)groups << 1) | 1);
+        Varint.Write(output, ((uint)groups << 1) | 1);
         int size = groups * bitWidth;
         var span = output.GetSpan(size);
         int at = 0;
@@ -495,9 +486,14 @@ internal static class RleHybrid
         output.Advance(size);
     }
 
-    private static void Varint(IBufferWriter<byte> output, uint value)
+}
+
+/// <summary>Unsigned LEB128 varints, as Thrift's compact protocol and Parquet's RLE run headers write them.</summary>
+internal static class Varint
+{
+    public static void Write(IBufferWriter<byte> output, ulong value)
     {
-        var span = output.GetSpan(5);
+        var span = output.GetSpan(10);
         int n = 0;
         while (value >= 0x80)
         {

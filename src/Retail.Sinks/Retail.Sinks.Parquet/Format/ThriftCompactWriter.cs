@@ -32,13 +32,13 @@ internal sealed class ThriftCompactWriter
     public void I32(short id, int value)
     {
         FieldHeader(id, TypeI32);
-        Varint(ZigZag(value));
+        WriteVarint(ZigZag(value));
     }
 
     public void I64(short id, long value)
     {
         FieldHeader(id, TypeI64);
-        Varint(ZigZag(value));
+        WriteVarint(ZigZag(value));
     }
 
     public void Bool(short id, bool value) => FieldHeader(id, value ? TypeBoolTrue : TypeBoolFalse);
@@ -69,7 +69,7 @@ internal sealed class ThriftCompactWriter
     {
         FieldHeader(id, TypeList);
         ListHeader(values.Length, TypeI32);
-        foreach (int v in values) Varint(ZigZag(v));
+        foreach (int v in values) WriteVarint(ZigZag(v));
     }
 
     public void StringListField(short id, ReadOnlySpan<string> values)
@@ -81,7 +81,7 @@ internal sealed class ThriftCompactWriter
 
     private void BinaryValue(ReadOnlySpan<byte> value)
     {
-        Varint((uint)value.Length);
+        WriteVarint((uint)value.Length);
         var span = _output.GetSpan(value.Length);
         value.CopyTo(span);
         _output.Advance(value.Length);
@@ -96,7 +96,7 @@ internal sealed class ThriftCompactWriter
         else
         {
             WriteByte((byte)(0xF0 | elementType));
-            Varint((uint)count);
+            WriteVarint((uint)count);
         }
     }
 
@@ -110,7 +110,7 @@ internal sealed class ThriftCompactWriter
         else
         {
             WriteByte(type);
-            Varint(ZigZag((int)id));
+            WriteVarint(ZigZag((int)id));
         }
         _lastField = id;
     }
@@ -121,18 +121,7 @@ internal sealed class ThriftCompactWriter
         _output.Advance(1);
     }
 
-    private void Varint(ulong value)
-    {
-        var span = _output.GetSpan(10);
-        int n = 0;
-        while (value >= 0x80)
-        {
-            span[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        span[n++] = (byte)value;
-        _output.Advance(n);
-    }
+    private void WriteVarint(ulong value) => Varint.Write(_output, value);
 
     private static uint ZigZag(int v) => (uint)((v << 1) ^ (v >> 31));
 
