@@ -148,6 +148,28 @@ public class DemoCommandTests
     }
 
     [Fact]
+    public async Task Demo_IncompatibleSpeedLayerIndex_ExitsNonZeroWithOneLineSayingTheFix()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "_retail"));
+        using (var connection = new DuckDBConnection("DataSource=" + Path.Combine(dir.Path, "_retail", "speed-layer.duckdb")))
+        {
+            connection.Open();
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "CREATE TABLE retail (doc_id VARCHAR PRIMARY KEY, invoice VARCHAR)";
+            cmd.ExecuteNonQuery();
+        }
+
+        var demo = await CliRunner.RunAsync("demo", "--records", "100", "--lake", dir.Path);
+
+        Assert.Equal(1, demo.ExitCode);
+        string error = Assert.Single(demo.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("[ERROR]", StringComparison.Ordinal));
+        Assert.Contains("speed-layer.duckdb", error, StringComparison.Ordinal);
+        Assert.Contains("Remove the database file", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", demo.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Query_BadSql_ExitsNonZeroWithReason()
     {
         using var dir = new TempDir();

@@ -30,6 +30,13 @@ internal static class RetailCli
             await stderr.WriteLineAsync("[ERROR] cancelled").ConfigureAwait(false);
             return 130;
         }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException
+            or Microsoft.Extensions.Options.OptionsValidationException)
+        {
+            // A component that cannot start (a locked or incompatible index, an unwritable lake) says why in one line.
+            await stderr.WriteLineAsync($"[ERROR] {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
     }
 }
 
