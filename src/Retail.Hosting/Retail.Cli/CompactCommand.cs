@@ -4,7 +4,7 @@ using Retail.Compaction;
 
 namespace Retail.Cli;
 
-/// <summary><c>retail compact --lake DIR [--all]</c>: compact closed hours (or all) into Parquet.</summary>
+/// <summary><c>retail compact --lake DIR [--all] [--verify-values]</c>: compact closed hours (or all) into Parquet.</summary>
 internal static class CompactCommand
 {
     public static Command Create(Stream stdout, TextWriter stderr)
@@ -12,13 +12,18 @@ internal static class CompactCommand
         var lake = new Option<DirectoryInfo>("--lake") { Description = "The lake folder.", DefaultValueFactory = _ => new DirectoryInfo("retail-lake") };
         var all = new Option<bool>("--all") { Description = "Treat every hour as closed (end of a replay); by default only hours past their end plus the grace period." };
         var grace = new Option<int>("--grace-minutes") { Description = "Minutes after an hour ends before it counts as closed.", DefaultValueFactory = _ => 5 };
-        var command = new Command("compact", "Compact the lake's hourly JSON objects into Snappy Parquet (idempotent; picks up late objects).") { lake, all, grace };
+        var verify = new Option<bool>("--verify-values") { Description = "Decode every value of every new Parquet file and compare it with what was written before publishing (about doubles the time)." };
+        var command = new Command("compact", "Compact the lake's hourly JSON objects into Snappy Parquet (idempotent; picks up late objects).") { lake, all, grace, verify };
         lake.Validators.Add(r => { if (r.GetValueOrDefault<DirectoryInfo>() is { Exists: false } d) r.AddError($"--lake {d.FullName} does not exist."); });
         grace.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--grace-minutes must be 0 or more, got {r.GetValueOrDefault<int>()}."); });
         command.SetAction(async (r, ct) =>
         {
             var services = new ServiceCollection();
-            services.AddRetail().AddLocalLake(o => o.Path = r.GetValue(lake)!.FullName).AddParquetCompactor(o => o.Grace = TimeSpan.FromMinutes(r.GetValue(grace)));
+            services.AddRetail().AddLocalLake(o => o.Path = r.GetValue(lake)!.FullName).AddParquetCompactor(o =>
+            {
+                o.Grace = TimeSpan.FromMinutes(r.GetValue(grace));
+                o.VerifyValues = r.GetValue(verify);
+            });
             await using var provider = services.BuildServiceProvider();
             provider.ValidateRetailOptions();
             var compactor = provider.GetRequiredService<IHourlyCompactor>();
