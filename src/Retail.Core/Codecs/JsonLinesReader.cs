@@ -26,6 +26,9 @@ public sealed class JsonLinesReader : IDisposable
     /// <summary>Records returned so far.</summary>
     public long RecordCount { get; private set; }
 
+    /// <summary>The line (1-based, blank lines counted) of the record last returned; 0 before the first.</summary>
+    public long LineNumber { get; private set; }
+
     /// <summary>Bad lines skipped so far (lenient mode).</summary>
     public long ErrorCount { get; private set; }
 
@@ -61,6 +64,7 @@ public sealed class JsonLinesReader : IDisposable
             if (RetailJson.TryParseUtf8(line, ref _unescaped, out record, out var field, out var reason))
             {
                 RecordCount++;
+                LineNumber = lineNumber;
                 return true;
             }
             Report(RetailJson.MakeError(lineNumber, line, field, reason));

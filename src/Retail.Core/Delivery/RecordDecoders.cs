@@ -17,14 +17,11 @@ public interface IRecordDecoder
 
 /// <summary>
 /// Decodes one JSON object per record (the workshop's producer format; a trailing newline is
-/// allowed). Rejects a price with more decimal places than the lake's columns keep, so that no
+/// allowed). Rejects a price that does not fit the lake's columns (<see cref="RetailPrice"/>), so that no
 /// stage rounds silently.
 /// </summary>
 public sealed class JsonRecordDecoder : IRecordDecoder
 {
-    /// <summary>Decimal places of <c>price</c> in the lake's tables (DECIMAL(18,4)).</summary>
-    public const int PriceDecimals = 4;
-
     /// <summary>The shared instance.</summary>
     public static JsonRecordDecoder Instance { get; } = new();
 
@@ -41,19 +38,11 @@ public sealed class JsonRecordDecoder : IRecordDecoder
 
     internal static bool CheckValues([NotNullWhen(true)] ref RetailTransaction? record, [NotNullWhen(false)] out string? error)
     {
-        if (decimal.Round(record!.Price, PriceDecimals) != record.Price)
+        if (!RetailPrice.Fits(record!.Price, out error))
         {
-            error = $"Price {record.Price} has more than {PriceDecimals} decimal places, which the lake's DECIMAL(18,{PriceDecimals}) columns would round";
             record = null;
             return false;
         }
-        if (Math.Abs(record.Price) >= 100_000_000_000_000m)
-        {
-            error = $"Price {record.Price} does not fit DECIMAL(18,{PriceDecimals})";
-            record = null;
-            return false;
-        }
-        error = null;
         return true;
     }
 }

@@ -35,7 +35,6 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
     public const string InMemory = ":memory:";
 
     private const string StagingTable = "retail_upsert_staging";
-    private const decimal PriceLimit = 100_000_000_000_000m; // DECIMAL(18,4) holds |price| < 10^14
 
     private readonly DuckDBConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -215,8 +214,7 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
         if (TextProblem(r.Description) is string p3) return RetailFields.Description + " " + p3;
         if (TextProblem(r.CustomerId) is string p4) return RetailFields.CustomerId + " " + p4;
         if (TextProblem(r.Country) is string p5) return RetailFields.Country + " " + p5;
-        if (decimal.Round(r.Price, 4) != r.Price || Math.Abs(r.Price) >= PriceLimit)
-            return string.Create(CultureInfo.InvariantCulture, $"{RetailFields.Price} {r.Price} does not fit DECIMAL(18,4) (at most 14 integer digits and 4 decimals).");
+        if (!RetailPrice.Fits(r.Price, out string? priceProblem)) return priceProblem;
         return null;
     }
 

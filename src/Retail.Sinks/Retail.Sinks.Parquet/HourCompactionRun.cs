@@ -229,11 +229,8 @@ internal sealed class HourCompactionRun
                 while (reader.TryReadUtf8(out var r))
                 {
                     count++;
-                    if (!RetailParquetFormat.TryGetUnscaledPrice(r.Price, out long price, out string? reason))
-                    {
-                        long line = await FindLineAsync(o.Key, count, cancellationToken).ConfigureAwait(false);
-                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture, $"{o.Key} line {line}: {reason}"));
-                    }
+                    if (!RetailPrice.TryGetUnscaled(r.Price, out long price, out string? reason))
+                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture, $"{o.Key} line {reader.LineNumber}: {reason}"));
                     rows.Add(r, price);
                     if (rows.Count == BatchRows)
                     {
@@ -251,24 +248,6 @@ internal sealed class HourCompactionRun
             else ReturnRows(rows);
             return count;
         }
-    }
-
-    /// <summary>The physical line of the <paramref name="ordinal"/>-th record (blank lines are not records). Only used to report an error.</summary>
-    private async Task<long> FindLineAsync(string key, long ordinal, CancellationToken cancellationToken)
-    {
-        byte[] data = await _store.GetBytesAsync(key, cancellationToken).ConfigureAwait(false);
-        long line = 0, records = 0;
-        int start = 0;
-        while (start <= data.Length)
-        {
-            int nl = Array.IndexOf(data, (byte)'\n', start);
-            int end = nl < 0 ? data.Length : nl;
-            line++;
-            if (!data.AsSpan(start, end - start).Trim(" \t\r"u8).IsEmpty && ++records == ordinal) return line;
-            if (nl < 0) break;
-            start = nl + 1;
-        }
-        return line;
     }
 
     /// <summary>Batches, reused.</summary>

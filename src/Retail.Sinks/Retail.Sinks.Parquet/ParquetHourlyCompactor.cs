@@ -7,8 +7,8 @@ using Retail.Storage;
 namespace Retail.Sinks.Parquet;
 
 /// <summary>
-/// Compacts the lake's hourly JSON-lines objects into Snappy Parquet with Parquet.Net: the workshop's
-/// <c>MergeSmallFiles</c>, fixed. Works over any <see cref="IObjectStore"/>.
+/// Compacts the lake's hourly JSON-lines objects into Snappy Parquet: the workshop's <c>MergeSmallFiles</c>,
+/// fixed. Works over any <see cref="IObjectStore"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -18,8 +18,9 @@ namespace Retail.Sinks.Parquet;
 /// manifest is the commit point.
 /// </para>
 /// <para>
-/// Every file is written to a local temporary file first, read back, and published only when its row count
-/// equals the rows parsed from JSON; each publish replaces one object atomically. A bad JSON line or a price
+/// Every file is written to a local temporary file first, read back with Parquet.Net, and published only when
+/// its row count equals the rows parsed from JSON (with <see cref="ParquetCompactorOptions.VerifyValues"/>, only
+/// when every value reads back as written); each publish replaces one object atomically. A bad JSON line or a price
 /// with more than four decimal places fails the hour (the error names the object key and line): nothing is
 /// published and the JSON stays in place.
 /// </para>

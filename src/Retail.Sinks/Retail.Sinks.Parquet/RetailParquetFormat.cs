@@ -15,11 +15,8 @@ namespace Retail.Sinks.Parquet;
 /// </summary>
 internal static class RetailParquetFormat
 {
-    public const int PriceScale = 4;
-    public const int PricePrecision = 18;
-
-    /// <summary>Largest price magnitude DECIMAL(18,4) holds: 99,999,999,999,999.9999.</summary>
-    public static readonly decimal MaxPrice = 99_999_999_999_999.9999m;
+    public const int PriceScale = RetailPrice.Scale;
+    public const int PricePrecision = RetailPrice.Precision;
 
     public static readonly DataField Invoice = new("invoice", typeof(string), isNullable: false);
     public static readonly DataField StockCode = new("stockcode", typeof(string), isNullable: false);
@@ -48,32 +45,6 @@ internal static class RetailParquetFormat
     /// <summary>The footer's <c>created_by</c>.</summary>
     public static readonly string CreatedBy = "Retail.Sinks.Parquet version " +
         (typeof(RetailParquetFormat).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
-
-    private const long PriceFactor = 10_000; // 10^PriceScale
-
-    /// <summary>
-    /// The price as an integer of 1/10,000ths; false (with the reason) when it has more than four decimal places
-    /// that are not zeros, or does not fit DECIMAL(18,4). Prices are never rounded.
-    /// </summary>
-    public static bool TryGetUnscaledPrice(decimal price, out long unscaled, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? reason)
-    {
-        unscaled = 0;
-        if (Math.Abs(price) > MaxPrice)
-        {
-            reason = string.Create(CultureInfo.InvariantCulture, $"Price {price} does not fit DECIMAL({PricePrecision},{PriceScale})");
-            return false;
-        }
-        decimal scaled = price * PriceFactor;
-        if (scaled != decimal.Truncate(scaled))
-        {
-            reason = string.Create(CultureInfo.InvariantCulture,
-                $"Price {price} has more than {PriceScale} decimal places; the Parquet column is DECIMAL({PricePrecision},{PriceScale}) and prices are never rounded");
-            return false;
-        }
-        unscaled = decimal.ToInt64(scaled);
-        reason = null;
-        return true;
-    }
 
     /// <summary>Row count of a Parquet file from its footer, and whether its schema is this table's.</summary>
     public static async Task<long> CountRowsAsync(Stream input, CancellationToken cancellationToken)
@@ -125,7 +96,7 @@ internal static class RetailParquetFormat
                 await rg.ReadAsync<decimal>(fields[5], prices.AsMemory(), null, cancellationToken).ConfigureAwait(false);
                 for (int i = 0; i < len; i++)
                 {
-                    if (!TryGetUnscaledPrice(prices[i], out rows.Price[i], out string? reason)) throw new InvalidDataException(reason);
+                    if (!RetailPrice.TryGetUnscaled(prices[i], out rows.Price[i], out string? reason)) throw new InvalidDataException(reason);
                 }
                 await ReadTextAsync(rg, fields[6], text, rows.CustomerId, take, cancellationToken).ConfigureAwait(false);
                 await ReadTextAsync(rg, fields[7], text, rows.Country, take, cancellationToken).ConfigureAwait(false);

@@ -30,7 +30,7 @@ internal sealed class RetailRows
 
     public int Count { get; private set; }
 
-    /// <summary>Appends a record; its price must already be known to fit (<see cref="RetailParquetFormat.TryGetUnscaledPrice"/>).</summary>
+    /// <summary>Appends a record; its price must already be known to fit (<see cref="RetailPrice.TryGetUnscaled"/>).</summary>
     public void Add(in RetailRecordUtf8 r, long unscaledPrice)
     {
         int i = Count;
