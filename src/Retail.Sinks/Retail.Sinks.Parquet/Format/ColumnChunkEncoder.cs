@@ -75,7 +75,7 @@ internal static class ColumnChunkEncoder
 
     public static EncodedChunk EncodeText(TextColumn column) => Encode(ParquetType.ByteArray, column.Count, (chunk, indices) =>
     {
-        if (TryBuildTextDictionary(column, indices, out var entries)) WriteTextDictionary(chunk, column, entries, indices.AsSpan(0, column.Count));
+        if (TryBuildDictionary(new TextValues(column), indices, out var entries)) WriteTextDictionary(chunk, column, entries, indices.AsSpan(0, column.Count));
         else WriteTextPlain(chunk, column);
     });
 
@@ -84,7 +84,7 @@ internal static class ColumnChunkEncoder
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the Parquet writer needs a little-endian machine");
         return Encode(typeof(T) == typeof(int) ? ParquetType.Int32 : ParquetType.Int64, count,
-            (chunk, indices) => WriteNumbers(chunk, values.AsSpan(0, count), indices));
+            (chunk, indices) => WriteNumbers(chunk, values, count, indices));
     }
 
     /// <summary>A chunk of <paramref name="count"/> values written by <paramref name="write"/> with a scratch array for dictionary indices.</summary>
@@ -109,69 +109,6 @@ internal static class ColumnChunkEncoder
     }
 
     // ------------------------------------------------------------------ text
-
-    /// <summary>Dictionary entries as the row of their first occurrence; false when the column should be plain.</summary>
-    private static bool TryBuildTextDictionary(TextColumn column, int[] indices, out List<int> entries)
-    {
-        int count = column.Count;
-        entries = [];
-        if (count == 0) return false;
-        int maxDistinct = Math.Max(1, count / 2);
-        int tableSize = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, Math.Min(maxDistinct, count) * 2));
-        int[] slots = ArrayPool<int>.Shared.Rent(tableSize);
-        uint[] hashes = ArrayPool<uint>.Shared.Rent(Math.Min(maxDistinct, count) + 1);
-        try
-        {
-            Array.Clear(slots, 0, tableSize);
-            int mask = tableSize - 1;
-            long dictionaryBytes = 0;
-            ReadOnlySpan<byte> previous = default;
-            int previousIndex = -1;
-            for (int i = 0; i < count; i++)
-            {
-                if (i == SampleValues && SampleIsDistinct(entries.Count)) return false;
-                var value = column[i];
-                if (previousIndex >= 0 && value.SequenceEqual(previous))
-                {
-                    indices[i] = previousIndex;
-                    continue;
-                }
-                uint hash = Hash(value);
-                int slot = (int)hash & mask;
-                int index;
-                while (true)
-                {
-                    int e = slots[slot];
-                    if (e == 0)
-                    {
-                        if (entries.Count == maxDistinct) return false;
-                        dictionaryBytes += 4 + value.Length;
-                        if (dictionaryBytes > MaxDictionaryBytes) return false;
-                        index = entries.Count;
-                        entries.Add(i);
-                        hashes[index] = hash;
-                        slots[slot] = index + 1;
-                        break;
-                    }
-                    if (hashes[e - 1] == hash && column[entries[e - 1]].SequenceEqual(value))
-                    {
-                        index = e - 1;
-                        break;
-                    }
-                    slot = (slot + 1) & mask;
-                }
-                indices[i] = index;
-                previous = value;
-                previousIndex = index;
-            }
-            return true;
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(slots);
-            ArrayPool<uint>.Shared.Return(hashes);
-        }
-    }
 
     private static void WriteTextDictionary(EncodedChunk chunk, TextColumn column, List<int> entries, ReadOnlySpan<int> indices)
     {
@@ -259,8 +196,9 @@ internal static class ColumnChunkEncoder
 
     // ------------------------------------------------------------------ numbers
 
-    private static void WriteNumbers<T>(EncodedChunk chunk, ReadOnlySpan<T> values, int[] indices) where T : unmanaged, IBinaryInteger<T>
+    private static void WriteNumbers<T>(EncodedChunk chunk, T[] array, int count, int[] indices) where T : unmanaged, IBinaryInteger<T>
     {
+        ReadOnlySpan<T> values = array.AsSpan(0, count);
         if (values.Length > 0)
         {
             T min = values[0], max = values[0];
@@ -272,8 +210,10 @@ internal static class ColumnChunkEncoder
             chunk.Min = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in min)).ToArray();
             chunk.Max = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in max)).ToArray();
         }
-        if (TryBuildNumberDictionary(values, indices, out var dictionary))
+        if (TryBuildDictionary(new NumberValues<T>(array, count), indices, out var entries))
         {
+            var dictionary = new T[entries.Count];
+            for (int e = 0; e < dictionary.Length; e++) dictionary[e] = values[entries[e]];
             chunk.DictionaryPageOffset = chunk.Bytes.Length;
             WritePage(chunk, PageDictionary, MemoryMarshal.AsBytes(dictionary.AsSpan()), dictionary.Length, EncodingPlain);
             WriteIndexPages(chunk, indices.AsSpan(0, values.Length), dictionary.Length);
@@ -291,63 +231,92 @@ internal static class ColumnChunkEncoder
         while (at < values.Length);
     }
 
-    private static bool TryBuildNumberDictionary<T>(ReadOnlySpan<T> values, int[] indices, out T[] dictionary) where T : unmanaged, IBinaryInteger<T>
+    // ------------------------------------------------------------------ dictionaries
+
+    /// <summary>A column's values as the dictionary builder sees them: by row.</summary>
+    private interface IRowValues
     {
-        int count = values.Length;
-        dictionary = [];
+        int Count { get; }
+        uint Hash(int row);
+        bool Equal(int a, int b);
+
+        /// <summary>Bytes the value takes in a plain dictionary page.</summary>
+        int PlainSize(int row);
+    }
+
+    private readonly struct TextValues(TextColumn column) : IRowValues
+    {
+        public int Count => column.Count;
+        public uint Hash(int row) => ColumnChunkEncoder.Hash(column[row]);
+        public bool Equal(int a, int b) => column[a].SequenceEqual(column[b]);
+        public int PlainSize(int row) => 4 + column[row].Length;
+    }
+
+    private readonly struct NumberValues<T>(T[] values, int count) : IRowValues where T : unmanaged, IBinaryInteger<T>
+    {
+        public int Count => count;
+        public uint Hash(int row) => (uint)((ulong.CreateTruncating(values[row]) * 0x9E3779B97F4A7C15UL) >> 32);
+        public bool Equal(int a, int b) => values[a] == values[b];
+        public int PlainSize(int row) => System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+    }
+
+    /// <summary>
+    /// Dictionary entries, as the row of each value's first occurrence, and every row's index into them; false
+    /// when the column should be plain (more than half its values distinct, a sample that looks like ids, or a
+    /// dictionary over <see cref="MaxDictionaryBytes"/>).
+    /// </summary>
+    private static bool TryBuildDictionary<TValues>(TValues values, int[] indices, out List<int> entries) where TValues : struct, IRowValues
+    {
+        int count = values.Count;
+        entries = [];
         if (count == 0) return false;
         int maxDistinct = Math.Max(1, count / 2);
         int tableSize = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, maxDistinct * 2));
         int[] slots = ArrayPool<int>.Shared.Rent(tableSize);
-        T[] entries = ArrayPool<T>.Shared.Rent(maxDistinct);
-        int distinct = 0;
+        uint[] hashes = ArrayPool<uint>.Shared.Rent(maxDistinct);
         try
         {
             Array.Clear(slots, 0, tableSize);
             int mask = tableSize - 1;
-            int shift = 64 - BitOperations.Log2((uint)tableSize);
-            T previous = default;
-            int previousIndex = -1;
+            long dictionaryBytes = 0;
             for (int i = 0; i < count; i++)
             {
-                if (i == SampleValues && SampleIsDistinct(distinct)) return false;
-                T value = values[i];
-                if (previousIndex >= 0 && value == previous)
+                if (i == SampleValues && SampleIsDistinct(entries.Count)) return false;
+                if (i > 0 && values.Equal(i, i - 1))
                 {
-                    indices[i] = previousIndex;
+                    indices[i] = indices[i - 1];
                     continue;
                 }
-                int slot = (int)((ulong.CreateTruncating(value) * 0x9E3779B97F4A7C15UL) >> shift) & mask;
-                int index;
+                uint hash = values.Hash(i);
+                int slot = (int)(hash & (uint)mask);
                 while (true)
                 {
                     int e = slots[slot];
                     if (e == 0)
                     {
-                        if (distinct == maxDistinct) return false;
-                        index = distinct++;
-                        entries[index] = value;
-                        slots[slot] = index + 1;
+                        if (entries.Count == maxDistinct) return false;
+                        dictionaryBytes += values.PlainSize(i);
+                        if (dictionaryBytes > MaxDictionaryBytes) return false;
+                        hashes[entries.Count] = hash;
+                        entries.Add(i);
+                        slots[slot] = entries.Count;
+                        indices[i] = entries.Count - 1;
                         break;
                     }
-                    if (entries[e - 1] == value)
+                    if (hashes[e - 1] == hash && values.Equal(entries[e - 1], i))
                     {
-                        index = e - 1;
+                        indices[i] = e - 1;
                         break;
                     }
                     slot = (slot + 1) & mask;
                 }
-                indices[i] = index;
-                previous = value;
-                previousIndex = index;
             }
-            dictionary = entries.AsSpan(0, distinct).ToArray();
             return true;
         }
         finally
         {
             ArrayPool<int>.Shared.Return(slots);
-            ArrayPool<T>.Shared.Return(entries);
+            ArrayPool<uint>.Shared.Return(hashes);
         }
     }
 
