@@ -238,13 +238,28 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task QueryAsync_IndexSettings_NoExtensionAutoload()
+    public async Task QueryAsync_IndexSettings_NoExtensionsNetworkOrOtherFilesAndLocked()
     {
-        await using var index = new DuckDbUpsertIndex(DuckDbUpsertIndex.InMemory);
+        using var dir = new TempDir();
+        await using var index = new DuckDbUpsertIndex(new DuckDbIndexOptions { LakePath = dir.Path });
 
-        var row = (await index.QueryAsync("SELECT current_setting('autoload_known_extensions'), current_setting('autoinstall_known_extensions')")).Rows.Single();
+        var row = (await index.QueryAsync("SELECT current_setting('autoload_known_extensions'), current_setting('autoinstall_known_extensions'), " +
+            "current_setting('enable_external_access'), current_setting('lock_configuration')")).Rows.Single();
 
-        Assert.Equal<object?>([false, false], row);
+        Assert.Equal<object?>([false, false, false, true], row);
+        await Assert.ThrowsAnyAsync<Exception>(async () => await index.QueryAsync("SET autoinstall_known_extensions = true"));
+        await Assert.ThrowsAnyAsync<Exception>(async () => await index.QueryAsync("SELECT * FROM read_csv('/etc/passwd')"));
+        string outside = Path.Combine(dir.Path, "written-by-sql.csv").Replace('\\', '/');
+        await Assert.ThrowsAnyAsync<Exception>(async () => await index.QueryAsync($"COPY (SELECT 1) TO '{outside}'"));
+        Assert.False(File.Exists(outside));
+
+        // The index itself still writes, checkpoints and reopens.
+        var docs = Documents(DocumentIdMode.SourcePosition, 10).ToList();
+        Assert.Equal(0, (await index.UpsertAsync(docs)).FailedCount);
+        await index.QueryAsync("CHECKPOINT");
+        await index.DisposeAsync();
+        await using var reopened = new DuckDbUpsertIndex(new DuckDbIndexOptions { LakePath = dir.Path });
+        Assert.Equal(10, await reopened.CountAsync());
     }
 
     [Fact]

@@ -14,6 +14,33 @@ internal static class DuckDbCommands
     public const string OfflineSettings =
         "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; SET allow_community_extensions = false;";
 
+    /// <summary>Opens a connection with <see cref="OfflineSettings"/> and the given resource limits; disposed if set-up fails.</summary>
+    public static DuckDBConnection Open(string dataSource, int? threads, string? memoryLimit)
+    {
+        var connection = new DuckDBConnection(new DuckDBConnectionStringBuilder { DataSource = dataSource }.ConnectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, OfflineSettings);
+            if (threads is int t) Execute(connection, string.Create(CultureInfo.InvariantCulture, $"SET threads = {t};"));
+            if (memoryLimit is string memory) Execute(connection, $"SET memory_limit = {Literal(memory)};");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection to everything but <paramref name="allowedDirectories"/>: no other files, no network,
+    /// and the configuration locked, so SQL run on it later cannot undo this.
+    /// </summary>
+    public static void LockDown(DuckDBConnection connection, IEnumerable<string> allowedDirectories) =>
+        Execute(connection, $"SET allowed_directories = [{string.Join(", ", allowedDirectories.Select(Literal))}];" +
+            " SET enable_external_access = false; SET lock_configuration = true;");
+
     public static void Execute(DuckDBConnection connection, string sql)
     {
         using var command = connection.CreateCommand();

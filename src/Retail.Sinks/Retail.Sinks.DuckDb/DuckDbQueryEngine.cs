@@ -66,18 +66,10 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         _jsonGlob = $"{LakePath}/{LakeLayout.JsonPrefix}{HourGlob}[!.]*";
         _parquetGlob = $"{LakePath}/{LakeLayout.ParquetPrefix}{HourGlob}[!.]*.parquet";
 
-        _root = new DuckDBConnection("Data Source=:memory:");
+        _root = DuckDbCommands.Open(":memory:", options.Threads, options.MemoryLimit);
         try
         {
-            _root.Open();
-            DuckDbCommands.Execute(_root, DuckDbCommands.OfflineSettings);
-            if (options.Threads is int threads)
-                DuckDbCommands.Execute(_root, string.Create(CultureInfo.InvariantCulture, $"SET threads = {threads};"));
-            if (options.MemoryLimit is string memory)
-                DuckDbCommands.Execute(_root, $"SET memory_limit = {DuckDbCommands.Literal(memory)};");
-            DuckDbCommands.Execute(_root,
-                $"SET allowed_directories = [{DuckDbCommands.Literal(LakePath + "/" + LakeLayout.JsonPrefix)}, {DuckDbCommands.Literal(LakePath + "/" + LakeLayout.ParquetPrefix)}];" +
-                " SET enable_external_access = false; SET lock_configuration = true;");
+            DuckDbCommands.LockDown(_root, [LakePath + "/" + LakeLayout.JsonPrefix, LakePath + "/" + LakeLayout.ParquetPrefix]);
             Log.EngineOpened(_logger, LakePath, _root.ServerVersion);
         }
         catch

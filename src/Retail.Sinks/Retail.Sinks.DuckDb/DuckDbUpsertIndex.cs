@@ -63,22 +63,25 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
         _clearSql = $"DELETE FROM temp.main.{StagingTable}";
 
         if (DatabasePath != InMemory) Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
-        _connection = new DuckDBConnection(new DuckDBConnectionStringBuilder { DataSource = DatabasePath }.ConnectionString);
         try
         {
-            _connection.Open();
-            DuckDbCommands.Execute(_connection, DuckDbCommands.OfflineSettings);
+            _connection = DuckDbCommands.Open(DatabasePath, options.Threads, options.MemoryLimit);
+        }
+        catch (DuckDBException e)
+        {
+            throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': {e.Message}", e);
+        }
+        try
+        {
             DuckDbCommands.Execute(_connection, $"SET checkpoint_threshold = {DuckDbCommands.Literal(options.CheckpointThreshold)};");
-            if (options.Threads is int threads)
-                DuckDbCommands.Execute(_connection, string.Create(CultureInfo.InvariantCulture, $"SET threads = {threads};"));
-            if (options.MemoryLimit is string memory)
-                DuckDbCommands.Execute(_connection, $"SET memory_limit = {DuckDbCommands.Literal(memory)};");
             DuckDbCommands.Execute(_connection,
                 $"CREATE TABLE IF NOT EXISTS {_table} (doc_id VARCHAR NOT NULL, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
                 "description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price DECIMAL(18,4) NOT NULL, " +
                 "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL, doc_key UUID PRIMARY KEY);");
             CheckColumns();
             DuckDbCommands.Execute(_connection, $"CREATE TEMP TABLE {StagingTable} AS SELECT * FROM {_table} LIMIT 0;");
+            // SQL run through QueryAsync shares this connection: it may touch the database's own folder only.
+            DuckDbCommands.LockDown(_connection, DatabasePath == InMemory ? [] : [Path.GetDirectoryName(DatabasePath)!.Replace('\\', '/') + "/"]);
             Log.IndexOpened(_logger, DatabasePath, TableName, Count());
         }
         catch (DuckDBException e)
