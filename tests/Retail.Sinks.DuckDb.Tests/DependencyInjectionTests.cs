@@ -83,7 +83,7 @@ public class DependencyInjectionTests
 
         var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
 
-        Assert.Contains("DuckDbIndexOptions['speed'].TableName", e.Message, StringComparison.Ordinal);
+        Assert.Contains("[speed] DuckDbIndexOptions.TableName", e.Message, StringComparison.Ordinal);
         Assert.Contains("'1retail'", e.Message, StringComparison.Ordinal);
     }
 }

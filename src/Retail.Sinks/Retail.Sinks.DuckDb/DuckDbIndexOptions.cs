@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 using Retail.Storage;
 
 namespace Retail.Sinks.DuckDb;
@@ -11,7 +10,7 @@ namespace Retail.Sinks.DuckDb;
 /// other bookkeeping, outside every table's folder, so neither the query engine nor a compactor ever
 /// reads it as data.
 /// </remarks>
-public sealed class DuckDbIndexOptions
+public sealed partial class DuckDbIndexOptions
 {
     /// <summary>The database's key below the lake root when only <see cref="LakePath"/> is set: <c>_retail/speed-layer.duckdb</c>.</summary>
     public const string DefaultDatabaseKey = LakeLayout.ControlPrefix + "speed-layer.duckdb";
@@ -42,6 +41,29 @@ public sealed class DuckDbIndexOptions
     /// </summary>
     public string CheckpointThreshold { get; set; } = "128MB";
 
+    /// <summary>Checks every setting; returns one message per problem, each naming the setting and its value (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        const string prefix = nameof(DuckDbIndexOptions);
+        var failures = new List<string>();
+        bool hasDb = !string.IsNullOrWhiteSpace(DatabasePath), hasLake = !string.IsNullOrWhiteSpace(LakePath);
+        if (!hasDb && !hasLake)
+            failures.Add($"{prefix}.{nameof(DatabasePath)} is required (got '{DatabasePath}'): set it to a .duckdb file, or set {nameof(LakePath)} to use <lake>/{DefaultDatabaseKey}.");
+        if (hasDb && DatabasePath!.Contains('\0', StringComparison.Ordinal))
+            failures.Add($"{prefix}.{nameof(DatabasePath)} contains a NUL character (got '{DatabasePath.Replace("\0", "\\0", StringComparison.Ordinal)}').");
+        if (!hasDb && hasLake && LakePath!.Contains('\0', StringComparison.Ordinal))
+            failures.Add($"{prefix}.{nameof(LakePath)} contains a NUL character (got '{LakePath.Replace("\0", "\\0", StringComparison.Ordinal)}').");
+        if (TableName is null || !TableNamePattern().IsMatch(TableName))
+            failures.Add($"{prefix}.{nameof(TableName)} must start with a letter or '_' and hold only letters, digits and '_', at most 63 characters (got '{TableName}').");
+        DuckDbResources.Check(failures, prefix, Threads, MemoryLimit);
+        if (CheckpointThreshold is null || !DuckDbSizes.IsValid(CheckpointThreshold))
+            failures.Add($"{prefix}.{nameof(CheckpointThreshold)} must be a size such as '128MB' (got '{CheckpointThreshold}').");
+        return failures;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TableNamePattern();
+
     /// <summary>The database file this configuration names: <see cref="DatabasePath"/>, else <c>&lt;LakePath&gt;/_retail/speed-layer.duckdb</c>.</summary>
     /// <exception cref="InvalidOperationException">Neither path is set.</exception>
     public string ResolveDatabasePath()
@@ -52,40 +74,4 @@ public sealed class DuckDbIndexOptions
             return Path.GetFullPath(Path.Combine(LakePath, DefaultDatabaseKey));
         throw new InvalidOperationException($"{nameof(DuckDbIndexOptions)}: set {nameof(DatabasePath)} or {nameof(LakePath)}.");
     }
-}
-
-/// <summary>Validates <see cref="DuckDbIndexOptions"/> (used on start-up and by the index's constructor).</summary>
-internal sealed partial class DuckDbIndexOptionsValidator : IValidateOptions<DuckDbIndexOptions>
-{
-    public ValidateOptionsResult Validate(string? name, DuckDbIndexOptions options)
-    {
-        var failures = Failures(name, options);
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    public static List<string> Failures(string? name, DuckDbIndexOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        string prefix = OptionNames.Prefix(nameof(DuckDbIndexOptions), name);
-        var failures = new List<string>();
-        bool hasDb = !string.IsNullOrWhiteSpace(options.DatabasePath), hasLake = !string.IsNullOrWhiteSpace(options.LakePath);
-        if (!hasDb && !hasLake)
-            failures.Add($"{prefix}.{nameof(options.DatabasePath)} is required (got '{options.DatabasePath}'): set it to a .duckdb file, or set {nameof(options.LakePath)} to use <lake>/{DuckDbIndexOptions.DefaultDatabaseKey}.");
-        if (hasDb && options.DatabasePath!.Contains('\0', StringComparison.Ordinal))
-            failures.Add($"{prefix}.{nameof(options.DatabasePath)} contains a NUL character (got '{options.DatabasePath.Replace("\0", "\\0", StringComparison.Ordinal)}').");
-        if (!hasDb && hasLake && options.LakePath!.Contains('\0', StringComparison.Ordinal))
-            failures.Add($"{prefix}.{nameof(options.LakePath)} contains a NUL character (got '{options.LakePath.Replace("\0", "\\0", StringComparison.Ordinal)}').");
-        if (options.TableName is null || !TableNamePattern().IsMatch(options.TableName))
-            failures.Add($"{prefix}.{nameof(options.TableName)} must start with a letter or '_' and hold only letters, digits and '_', at most 63 characters (got '{options.TableName}').");
-        if (options.Threads is < 1 or > 1024)
-            failures.Add($"{prefix}.{nameof(options.Threads)} must be between 1 and 1024, or null for DuckDB's default (got {options.Threads}).");
-        if (options.MemoryLimit is not null && !DuckDbSizes.IsValid(options.MemoryLimit))
-            failures.Add($"{prefix}.{nameof(options.MemoryLimit)} must be a size such as '1GB' or '512MiB', or null for DuckDB's default (got '{options.MemoryLimit}').");
-        if (options.CheckpointThreshold is null || !DuckDbSizes.IsValid(options.CheckpointThreshold))
-            failures.Add($"{prefix}.{nameof(options.CheckpointThreshold)} must be a size such as '128MB' (got '{options.CheckpointThreshold}').");
-        return failures;
-    }
-
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
-    private static partial Regex TableNamePattern();
 }

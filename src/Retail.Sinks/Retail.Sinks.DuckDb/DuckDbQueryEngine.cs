@@ -58,7 +58,7 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
     public DuckDbQueryEngine(DuckDbQueryOptions options, ILogger<DuckDbQueryEngine>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = DuckDbQueryOptionsValidator.Failures(null, options);
+        var failures = options.Validate();
         if (failures.Count > 0) throw new ArgumentException(string.Join(" ", failures), nameof(options));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeout = options.QueryTimeout;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 
 namespace Retail.Sinks.DuckDb;
 
@@ -25,40 +24,39 @@ public sealed class DuckDbQueryOptions
     /// is thrown). Default 10 minutes.
     /// </summary>
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(10);
-}
 
-/// <summary>Validates <see cref="DuckDbQueryOptions"/> (used on start-up and by the engine's constructor).</summary>
-internal sealed class DuckDbQueryOptionsValidator : IValidateOptions<DuckDbQueryOptions>
-{
-    public ValidateOptionsResult Validate(string? name, DuckDbQueryOptions options)
+    /// <summary>Checks every setting; returns one message per problem, each naming the setting and its value (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
     {
-        var failures = Failures(name, options);
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    public static List<string> Failures(string? name, DuckDbQueryOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        string prefix = OptionNames.Prefix(nameof(DuckDbQueryOptions), name);
+        const string prefix = nameof(DuckDbQueryOptions);
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.LakePath))
-            failures.Add($"{prefix}.{nameof(options.LakePath)} is required: set it to the lake's root folder (got '{options.LakePath}').");
+        if (string.IsNullOrWhiteSpace(LakePath))
+        {
+            failures.Add($"{prefix}.{nameof(LakePath)} is required: set it to the lake's root folder (got '{LakePath}').");
+        }
         else
         {
-            int bad = options.LakePath.IndexOfAny(LakePaths.ForbiddenChars);
+            int bad = LakePath.IndexOfAny(LakePaths.ForbiddenChars);
             if (bad >= 0)
-                failures.Add($"{prefix}.{nameof(options.LakePath)} '{options.LakePath}' contains '{Printable(options.LakePath[bad])}', which DuckDB would read as a glob pattern (or cannot pass to DuckDB); move the lake to a folder without * ? [ ] {{ }} or NUL.");
+                failures.Add($"{prefix}.{nameof(LakePath)} '{LakePath}' contains '{(LakePath[bad] == '\0' ? "\\0" : LakePath[bad].ToString())}', which DuckDB would read as a glob pattern (or cannot pass to DuckDB); move the lake to a folder without * ? [ ] {{ }} or NUL.");
         }
-        if (options.Threads is < 1 or > 1024)
-            failures.Add($"{prefix}.{nameof(options.Threads)} must be between 1 and 1024, or null for DuckDB's default (got {options.Threads}).");
-        if (options.MemoryLimit is not null && !DuckDbSizes.IsValid(options.MemoryLimit))
-            failures.Add($"{prefix}.{nameof(options.MemoryLimit)} must be a size such as '1GB' or '512MiB', or null for DuckDB's default (got '{options.MemoryLimit}').");
-        if (options.QueryTimeout <= TimeSpan.Zero || options.QueryTimeout.TotalMilliseconds > int.MaxValue)
-            failures.Add($"{prefix}.{nameof(options.QueryTimeout)} must be positive and at most {TimeSpan.FromMilliseconds(int.MaxValue)} (got {options.QueryTimeout.ToString("c", CultureInfo.InvariantCulture)}).");
+        DuckDbResources.Check(failures, prefix, Threads, MemoryLimit);
+        if (QueryTimeout <= TimeSpan.Zero || QueryTimeout.TotalMilliseconds > int.MaxValue)
+            failures.Add($"{prefix}.{nameof(QueryTimeout)} must be positive and at most {TimeSpan.FromMilliseconds(int.MaxValue)} (got {QueryTimeout.ToString("c", CultureInfo.InvariantCulture)}).");
         return failures;
     }
+}
 
-    private static string Printable(char c) => c == '\0' ? "\\0" : c.ToString();
+/// <summary>The resource settings both DuckDB options classes have.</summary>
+internal static class DuckDbResources
+{
+    public static void Check(List<string> failures, string prefix, int? threads, string? memoryLimit)
+    {
+        if (threads is < 1 or > 1024)
+            failures.Add($"{prefix}.Threads must be between 1 and 1024, or null for DuckDB's default (got {threads}).");
+        if (memoryLimit is not null && !DuckDbSizes.IsValid(memoryLimit))
+            failures.Add($"{prefix}.MemoryLimit must be a size such as '1GB' or '512MiB', or null for DuckDB's default (got '{memoryLimit}').");
+    }
 }
 
 /// <summary>DuckDB size settings such as <c>1GB</c> or <c>512MiB</c>.</summary>
@@ -82,11 +80,4 @@ internal static class LakePaths
         if (Path.DirectorySeparatorChar != '/') full = full.Replace(Path.DirectorySeparatorChar, '/');
         return full.Length > 1 ? full.TrimEnd('/') : full;
     }
-}
-
-/// <summary>How validation messages name an options instance.</summary>
-internal static class OptionNames
-{
-    public static string Prefix(string type, string? name) =>
-        string.IsNullOrEmpty(name) || name == Options.DefaultName ? type : $"{type}['{name}']";
 }

@@ -20,10 +20,8 @@ public static class DuckDbRetailBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        AddOptions(services, Options.DefaultName, configure);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DuckDbQueryOptions>, DuckDbQueryOptionsValidator>());
-        services.TryAddSingleton(sp => new DuckDbQueryEngine(
-            sp.GetRequiredService<IOptions<DuckDbQueryOptions>>().Value, sp.GetService<ILogger<DuckDbQueryEngine>>()));
+        AddOptions(services, Options.DefaultName, configure, o => o.Validate());
+        services.TryAddSingleton(sp => CreateEngine(sp, Options.DefaultName));
         services.AddSingleton<IQueryEngine>(sp => sp.GetRequiredService<DuckDbQueryEngine>());
         return builder;
     }
@@ -38,10 +36,8 @@ public static class DuckDbRetailBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configure);
         var services = builder.Services;
-        AddOptions(services, name, configure);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DuckDbQueryOptions>, DuckDbQueryOptionsValidator>());
-        services.TryAddKeyedSingleton(name, (sp, _) => new DuckDbQueryEngine(
-            sp.GetRequiredService<IOptionsMonitor<DuckDbQueryOptions>>().Get(name), sp.GetService<ILogger<DuckDbQueryEngine>>()));
+        AddOptions(services, name, configure, o => o.Validate());
+        services.TryAddKeyedSingleton(name, (sp, _) => CreateEngine(sp, name));
         services.AddKeyedSingleton<IQueryEngine>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbQueryEngine>(key));
         return builder;
     }
@@ -55,10 +51,8 @@ public static class DuckDbRetailBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        AddOptions(services, Options.DefaultName, configure);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DuckDbIndexOptions>, DuckDbIndexOptionsValidator>());
-        services.TryAddSingleton(sp => new DuckDbUpsertIndex(
-            sp.GetRequiredService<IOptions<DuckDbIndexOptions>>().Value, sp.GetService<ILogger<DuckDbUpsertIndex>>()));
+        AddOptions(services, Options.DefaultName, configure, o => o.Validate());
+        services.TryAddSingleton(sp => CreateIndex(sp, Options.DefaultName));
         services.AddSingleton<IUpsertIndex>(sp => sp.GetRequiredService<DuckDbUpsertIndex>());
         return builder;
     }
@@ -73,18 +67,25 @@ public static class DuckDbRetailBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configure);
         var services = builder.Services;
-        AddOptions(services, name, configure);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DuckDbIndexOptions>, DuckDbIndexOptionsValidator>());
-        services.TryAddKeyedSingleton(name, (sp, _) => new DuckDbUpsertIndex(
-            sp.GetRequiredService<IOptionsMonitor<DuckDbIndexOptions>>().Get(name), sp.GetService<ILogger<DuckDbUpsertIndex>>()));
+        AddOptions(services, name, configure, o => o.Validate());
+        services.TryAddKeyedSingleton(name, (sp, _) => CreateIndex(sp, name));
         services.AddKeyedSingleton<IUpsertIndex>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbUpsertIndex>(key));
         return builder;
     }
 
-    private static void AddOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(IServiceCollection services, string name, Action<TOptions>? configure) where TOptions : class
+    private static DuckDbQueryEngine CreateEngine(IServiceProvider sp, string name) =>
+        new(sp.GetRequiredService<IOptionsMonitor<DuckDbQueryOptions>>().Get(name), sp.GetService<ILogger<DuckDbQueryEngine>>());
+
+    private static DuckDbUpsertIndex CreateIndex(IServiceProvider sp, string name) =>
+        new(sp.GetRequiredService<IOptionsMonitor<DuckDbIndexOptions>>().Get(name), sp.GetService<ILogger<DuckDbUpsertIndex>>());
+
+    /// <summary>Named options, configured, validated on start by the options class's own <c>Validate()</c>.</summary>
+    private static void AddOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+        IServiceCollection services, string name, Action<TOptions>? configure, Func<TOptions, IReadOnlyList<string>> validate) where TOptions : class
     {
         var options = services.AddOptions<TOptions>(name);
         if (configure is not null) options.Configure(configure);
         options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>>(new OptionsListValidator<TOptions>(validate)));
     }
 }

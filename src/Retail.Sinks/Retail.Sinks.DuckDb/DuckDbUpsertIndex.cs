@@ -53,7 +53,7 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
     public DuckDbUpsertIndex(DuckDbIndexOptions options, ILogger<DuckDbUpsertIndex>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = DuckDbIndexOptionsValidator.Failures(null, options);
+        var failures = options.Validate();
         if (failures.Count > 0) throw new ArgumentException(string.Join(" ", failures), nameof(options));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         DatabasePath = options.ResolveDatabasePath();
