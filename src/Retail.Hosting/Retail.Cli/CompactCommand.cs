@@ -28,7 +28,8 @@ internal static class CompactCommand
             provider.ValidateRetailOptions();
             var compactor = provider.GetRequiredService<IHourlyCompactor>();
             var time = provider.GetRequiredService<TimeProvider>();
-            var progress = new Progress<HourCompaction>(h => stderr.WriteLine($"[INFO] {h.Hour:yyyy-MM-dd HH}:00 {h.Outcome}: {h.RowsOut} rows, {h.FilesWritten} files, {h.BytesWritten} bytes{(h.Error is null ? "" : " — " + h.Error)}"));
+            // Reported in place (Progress<T> would post to the thread pool, so lines could follow the summary).
+            var progress = new InlineProgress<HourCompaction>(h => stderr.WriteLine($"[INFO] {h.Hour:yyyy-MM-dd HH}:00 {h.Outcome}: {h.RowsOut} rows, {h.FilesWritten} files, {h.BytesWritten} bytes{(h.Error is null ? "" : " — " + h.Error)}"));
             var report = await compactor.CompactAsync(time.GetUtcNow(), r.GetValue(all), progress, ct).ConfigureAwait(false);
             using var output = new StreamWriter(stdout, leaveOpen: true);
             await output.WriteLineAsync($"hours {report.Hours.Count}, compacted {report.Hours.Count(h => h.Outcome == HourCompactionOutcome.Compacted)}, up to date {report.Hours.Count(h => h.Outcome == HourCompactionOutcome.UpToDate)}, not closed {report.Hours.Count(h => h.Outcome == HourCompactionOutcome.NotClosed)}, failed {report.FailedHours}; rows {report.RowsOut}, files {report.FilesWritten}, bytes {report.BytesWritten}").ConfigureAwait(false);
@@ -38,4 +39,10 @@ internal static class CompactCommand
         });
         return command;
     }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that runs its handler on the reporting thread, in order.</summary>
+internal sealed class InlineProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
 }

@@ -81,7 +81,7 @@ internal static class DemoCommand
                 o.BufferSizeMiB = s.BufferSizeMiB;
                 o.BufferIntervalSeconds = s.BufferIntervalSeconds;
             })
-            .AddDuckDbUpsertIndex(o => o.DatabasePath = Path.Combine(s.Lake, "_retail", "speed-layer.duckdb"))
+            .AddDuckDbUpsertIndex(o => o.LakePath = s.Lake)
             .AddSpeedLayer(o => o.IdMode = s.IdMode)
             .AddParquetCompactor()
             .AddDuckDbQueries(o => o.LakePath = s.Lake);
@@ -166,19 +166,20 @@ internal static class DemoCommand
 
         var queryWatch = Stopwatch.StartNew();
         using var output = new StreamWriter(stdout, new UTF8Encoding(false), 64 * 1024, leaveOpen: true);
-        foreach (var table in new[] { "retail_trans_json", "ctas_retail_trans_parquet" })
+        foreach (var table in new[] { DuckDbQueryEngine.JsonTableName, DuckDbQueryEngine.ParquetTableName })
         {
             foreach (var q in WorkshopQueries)
             {
                 string sql = string.Format(CultureInfo.InvariantCulture, q, table);
                 await output.WriteLineAsync($"-- {sql}").ConfigureAwait(false);
                 var result = await query.QueryAsync(sql, cancellationToken: ct).ConfigureAwait(false);
-                await output.WriteLineAsync(QueryResultFormatter.Format(result, QueryOutputFormat.Table)).ConfigureAwait(false);
+                QueryResultFormatter.Write(result, QueryOutputFormat.Table, output);
             }
         }
+        // One scan per table for both its count and its revenue.
         var counts = await query.QueryAsync(
-            "SELECT (SELECT count(*) FROM retail_trans_json) json_rows, (SELECT count(*) FROM ctas_retail_trans_parquet) parquet_rows, " +
-            "(SELECT sum(quantity*price) FROM retail_trans_json) json_revenue, (SELECT sum(quantity*price) FROM ctas_retail_trans_parquet) parquet_revenue", cancellationToken: ct).ConfigureAwait(false);
+            $"SELECT * FROM (SELECT count(*) n, sum(quantity*price) revenue FROM {DuckDbQueryEngine.JsonTableName}) j, " +
+            $"(SELECT count(*) n, sum(quantity*price) revenue FROM {DuckDbQueryEngine.ParquetTableName}) p", cancellationToken: ct).ConfigureAwait(false);
         timings.Add(("queries", queryWatch.Elapsed));
         long documents = await index.CountAsync(ct).ConfigureAwait(false);
 
@@ -199,9 +200,9 @@ internal static class DemoCommand
             ("JSON objects written", delivery.Stats.ObjectsWritten.ToString("N0", CultureInfo.InvariantCulture)),
             ("error records (error-json/…/processing-failed/)", delivery.Stats.RecordsFailed.ToString("N0", CultureInfo.InvariantCulture)),
             ("Parquet files / bytes", $"{parquetFiles:N0} / {parquetBytes:N0}"),
-            ("Parquet rows", Convert.ToString(row[1], CultureInfo.InvariantCulture) ?? ""),
+            ("Parquet rows", Convert.ToString(row[2], CultureInfo.InvariantCulture) ?? ""),
             ("JSON table rows", Convert.ToString(row[0], CultureInfo.InvariantCulture) ?? ""),
-            ("revenue (JSON / Parquet)", $"{Convert.ToString(row[2], CultureInfo.InvariantCulture)} / {Convert.ToString(row[3], CultureInfo.InvariantCulture)}"),
+            ("revenue (JSON / Parquet)", $"{Convert.ToString(row[1], CultureInfo.InvariantCulture)} / {Convert.ToString(row[3], CultureInfo.InvariantCulture)}"),
             ("speed-layer documents", documents.ToString("N0", CultureInfo.InvariantCulture)),
             ("speed-layer invalid / rejected", $"{speed.Stats.RecordsInvalid:N0} / {speed.Stats.DocumentsRejected:N0}"),
             ("compaction: hours / failed", $"{report.Hours.Count} / {report.FailedHours}"),
