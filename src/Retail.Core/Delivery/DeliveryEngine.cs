@@ -79,12 +79,13 @@ public sealed partial class DeliveryEngine
     /// <summary>
     /// Delivers every shard until the stream ends (then every buffer is written and checkpointed) or
     /// until <paramref name="cancellationToken"/> is cancelled (then buffers are dropped unwritten and
-    /// unchecked, to be re-read on the next run: nothing is lost).
+    /// unchecked, to be re-read on the next run: nothing is lost). If a shard fails (e.g. writes keep failing past
+    /// the retry time limit), the other shards are stopped the same way and the failure is thrown.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
         var shards = await _stream.ListShardsAsync(cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(shards.Select(s => Task.Run(() => new ShardWorker(this, s).RunAsync(cancellationToken), cancellationToken))).ConfigureAwait(false);
+        await ShardFanOut.RunAsync(shards, (s, ct) => new ShardWorker(this, s).RunAsync(ct), cancellationToken).ConfigureAwait(false);
     }
 
     private sealed class Buffer

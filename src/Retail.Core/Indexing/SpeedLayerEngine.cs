@@ -118,11 +118,14 @@ public sealed partial class SpeedLayerEngine
     /// <summary>Live counters.</summary>
     public SpeedLayerStats Stats { get; } = new();
 
-    /// <summary>Upserts every shard until the stream ends or <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <summary>
+    /// Upserts every shard until the stream ends or <paramref name="cancellationToken"/> is cancelled. If a shard
+    /// fails, the other shards are stopped (nothing past their checkpoints is lost) and the failure is thrown.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
         var shards = await _stream.ListShardsAsync(cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(shards.Select(s => Task.Run(() => RunShardAsync(s, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        await ShardFanOut.RunAsync(shards, RunShardAsync, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task RunShardAsync(string shardId, CancellationToken ct)
