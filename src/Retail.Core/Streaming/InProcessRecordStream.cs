@@ -161,6 +161,7 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         if (maxRecords < 1) throw new ArgumentOutOfRangeException(nameof(maxRecords), maxRecords, "maxRecords must be at least 1.");
         var shard = Find(shardId);
         long after = afterSequenceNumber is null ? 0 : Parse(afterSequenceNumber);
+        long started = _time.GetTimestamp(); // one deadline for the whole read, however often the shard is woken
         while (true)
         {
             Task signal;
@@ -178,7 +179,13 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
                 if (_completed && after >= shard.LastSequence) return new ShardReadResult([], true);
                 signal = shard.WaitTask;
             }
-            var delay = Task.Delay(maxWait, _time, cancellationToken);
+            var left = maxWait - _time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                maxWait = TimeSpan.Zero;
+                continue;
+            }
+            var delay = Task.Delay(left, _time, cancellationToken);
             var done = await Task.WhenAny(signal, delay).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             if (done == delay) maxWait = TimeSpan.Zero;
