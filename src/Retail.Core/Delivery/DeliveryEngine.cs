@@ -138,6 +138,13 @@ public sealed partial class DeliveryEngine
                     await CheckpointAsync(ct).ConfigureAwait(false);
                     return;
                 }
+                if (read.Backpressure is { } pressure && pressure.IsHeldBy(_checkpoint) && _buffers.Count > 0)
+                {
+                    // The stream refuses producers until this consumer checkpoints: write now rather than at the
+                    // buffer hints, which bound object size and latency but must not throttle ingestion.
+                    engine.Stats.BackpressureFlush();
+                    foreach (var b in _buffers.Values.ToList()) await WriteAsync(b, ct).ConfigureAwait(false);
+                }
                 long now = engine._time.GetTimestamp();
                 foreach (var b in _buffers.Values.Where(b => engine._time.GetElapsedTime(b.OpenedAt, now) >= engine._bufferInterval).ToList())
                     await WriteAsync(b, ct).ConfigureAwait(false);
@@ -309,6 +316,12 @@ public sealed partial class DeliveryEngine
                 await _store.PutAsync(key, data, ct).ConfigureAwait(false);
                 return;
             }
+            catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
+            {
+                // Retrying cannot fix a full disk or a read-only lake: stop now and say why.
+                LogWritePermanent(_logger, key, cause, e.Message);
+                throw new DeliveryFailedException($"Delivery stopped: writing '{key}' failed because of {cause} ({e.Message}). Nothing past the last written object was checkpointed; fix the cause and run again.", e);
+            }
             catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException && _time.GetElapsedTime(started) < _options.MaxWriteRetryDuration)
             {
                 Stats.Retry();
@@ -322,9 +335,19 @@ public sealed partial class DeliveryEngine
     [LoggerMessage(Level = LogLevel.Debug, Message = "Wrote {Key}: {Records} records, {Bytes} bytes")]
     private static partial void LogObjectWritten(ILogger logger, string key, int records, long bytes);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Key} failed for good: {Cause} ({Error})")]
+    private static partial void LogWritePermanent(ILogger logger, string key, string cause, string error);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Key} failed ({Error}); retrying in {DelayMs} ms")]
     private static partial void LogWriteRetry(ILogger logger, string key, string error, double delayMs);
 }
+
+/// <summary>
+/// Delivery stopped on a failure that retrying cannot fix (see <see cref="FailureClassification"/>), or on writes
+/// that kept failing past <see cref="DeliveryOptions.MaxWriteRetryDuration"/>. The message names the object and
+/// the cause; <see cref="Exception.InnerException"/> is the store's error.
+/// </summary>
+public sealed class DeliveryFailedException(string message, Exception inner) : IOException(message, inner);
 
 /// <summary>An object the delivery engine wrote.</summary>
 /// <param name="Key">Its key.</param>

@@ -3,7 +3,7 @@ namespace Retail.Delivery;
 /// <summary>Live counters of a <see cref="DeliveryEngine"/> (thread-safe reads).</summary>
 public sealed class DeliveryStats
 {
-    private long _recordsRead, _recordsDelivered, _recordsFailed, _recordsAlreadyDelivered, _objectsWritten, _errorObjectsWritten, _bytesWritten, _writeRetries;
+    private long _recordsRead, _recordsDelivered, _recordsFailed, _recordsAlreadyDelivered, _objectsWritten, _errorObjectsWritten, _bytesWritten, _writeRetries, _backpressureFlushes;
 
     /// <summary>Records read from the stream.</summary>
     public long RecordsRead => Interlocked.Read(ref _recordsRead);
@@ -22,6 +22,10 @@ public sealed class DeliveryStats
     /// <summary>Object writes that failed and were retried.</summary>
     public long WriteRetries => Interlocked.Read(ref _writeRetries);
 
+    /// <summary>Times the engine wrote its buffers early because a bounded stream was refusing producers until it checkpointed.</summary>
+    public long BackpressureFlushes => Interlocked.Read(ref _backpressureFlushes);
+
+    internal void BackpressureFlush() => Interlocked.Increment(ref _backpressureFlushes);
     internal void Read(long n) => Interlocked.Add(ref _recordsRead, n);
     internal void AlreadyDelivered() => Interlocked.Increment(ref _recordsAlreadyDelivered);
     internal void Retry() => Interlocked.Increment(ref _writeRetries);

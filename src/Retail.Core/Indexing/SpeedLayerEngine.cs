@@ -166,7 +166,8 @@ public sealed partial class SpeedLayerEngine
                 }
                 after = record.SequenceNumber;
             }
-            bool due = docs.Count > 0 && (read.EndOfShard || _time.GetElapsedTime(batchStarted) >= _options.MaxBatchLatency);
+            bool due = docs.Count > 0 && (read.EndOfShard || _time.GetElapsedTime(batchStarted) >= _options.MaxBatchLatency
+                || read.Backpressure?.IsHeldBy(checkpointed) == true);
             if (due)
             {
                 await UpsertAsync(docs, ct).ConfigureAwait(false);
@@ -193,6 +194,10 @@ public sealed partial class SpeedLayerEngine
             {
                 result = await _index.UpsertAsync(pending, ct).ConfigureAwait(false);
             }
+            catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
+            {
+                throw new InvalidOperationException($"The speed layer stopped: the index failed because of {cause} ({e.Message}); nothing past the last stored batch was checkpointed.", e);
+            }
             catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException)
             {
                 result = new UpsertResult([.. pending.Select(d => new UpsertItemResult(d.Id, e.Message, Retryable: true))]);
@@ -206,6 +211,10 @@ public sealed partial class SpeedLayerEngine
                 {
                     Stats.Upserted(1);
                     DocsOut.Add(1);
+                }
+                else if (item.Retryable && FailureClassification.IsPermanent(item.Error, out string? cause))
+                {
+                    throw new InvalidOperationException($"The speed layer stopped: the index failed because of {cause} ({item.Error}); nothing past the last stored batch was checkpointed.");
                 }
                 else if (item.Retryable)
                 {

@@ -61,7 +61,24 @@ public sealed record StreamRecord(string ShardId, string SequenceNumber, string 
 /// <summary>Outcome of a shard read.</summary>
 /// <param name="Records">The records, in sequence-number order (possibly none).</param>
 /// <param name="EndOfShard">True when the shard is closed and every record has been read: no more will come.</param>
-public sealed record ShardReadResult(IReadOnlyList<StreamRecord> Records, bool EndOfShard);
+/// <param name="Backpressure">
+/// Set by a bounded stream (the in-process one) when it is refusing puts to this shard until its consumers
+/// checkpoint; null otherwise, and always null on Kinesis, whose retention does not depend on consumers.
+/// </param>
+public sealed record ShardReadResult(IReadOnlyList<StreamRecord> Records, bool EndOfShard, ShardBackpressure? Backpressure = null);
+
+/// <summary>
+/// A bounded stream is full for one shard: producers are refused until the slowest consumer checkpoints past
+/// <see cref="HeldAfter"/>. A consumer whose own checkpoint is at or before <see cref="HeldAfter"/> is holding the
+/// shard back and should write what it buffers and checkpoint now, instead of waiting for its buffer hints
+/// (which bound object size and latency; they must not throttle ingestion). Use <see cref="IsHeldBy"/>.
+/// </summary>
+/// <param name="HeldAfter">The sequence number through which the stream has released records (the position before its oldest held record).</param>
+public sealed record ShardBackpressure(string? HeldAfter)
+{
+    /// <summary>True when a consumer checkpointed at <paramref name="checkpoint"/> is among those holding the shard.</summary>
+    public bool IsHeldBy(string? checkpoint) => SequenceNumbers.Compare(checkpoint, HeldAfter) <= 0;
+}
 
 /// <summary>Kinesis's limits, which Retail enforces itself (emulators do not).</summary>
 public static class StreamLimits

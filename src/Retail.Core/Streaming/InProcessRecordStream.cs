@@ -40,7 +40,7 @@ public sealed class InProcessStreamOptions
 /// <summary>
 /// The embedded stream: a bounded, in-process stream with Kinesis semantics. Partition keys are
 /// hashed with MD5 onto equal hash-key ranges, as Kinesis does; sequence numbers increase per
-/// shard. It is also the <see cref="ICheckpointStore"/> of its consumers: records are released once
+/// shard and with time, so a later stream of the same name never reuses an earlier one's positions. It is also the <see cref="ICheckpointStore"/> of its consumers: records are released once
 /// every registered consumer has checkpointed past them. Thread-safe.
 /// </summary>
 public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
@@ -53,6 +53,7 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
     private readonly Dictionary<(string Consumer, string Shard), Checkpoint> _checkpoints = [];
     private readonly HashSet<string> _consumers = [];
     private readonly Lock _lock = new();
+    private readonly long _firstSequenceBase;
     private bool _completed;
 
     /// <summary>Creates the stream.</summary>
@@ -62,12 +63,15 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         var errors = _options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
         _time = timeProvider ?? TimeProvider.System;
+        // Sequence numbers grow with time, as Kinesis's do, so a new stream of the same name never reuses the
+        // positions of an earlier one: ids derived from them (object keys, document ids) stay distinct across runs.
+        _firstSequenceBase = Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds()) * 1_000_000;
         _shards = new Shard[_options.ShardCount];
         _shardIds = new string[_options.ShardCount];
         for (int i = 0; i < _shards.Length; i++)
         {
             _shardIds[i] = "shardId-" + i.ToString("000000000000", CultureInfo.InvariantCulture);
-            _shards[i] = new Shard(_shardIds[i]);
+            _shards[i] = new Shard(_shardIds[i]) { LastSequence = _firstSequenceBase };
         }
     }
 
@@ -140,6 +144,7 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
                 var shard = _shards[ShardFor(r.PartitionKey)];
                 if (shard.Count >= _options.MaxRecordsPerShard || shard.Bytes + r.Data.Length > _options.MaxBytesPerShard)
                 {
+                    shard.Refusing = true;
                     results[i] = new PutRecordsResultEntry(null, null, "ProvisionedThroughputExceededException",
                         $"Shard {shard.Id} holds {shard.Count} unconsumed records ({shard.Bytes} bytes); try again after consumers checkpoint.");
                     failed++;
@@ -160,8 +165,10 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
     {
         if (maxRecords < 1) throw new ArgumentOutOfRangeException(nameof(maxRecords), maxRecords, "maxRecords must be at least 1.");
         var shard = Find(shardId);
-        long after = afterSequenceNumber is null ? 0 : Parse(afterSequenceNumber);
+        long after = afterSequenceNumber is null ? _firstSequenceBase : Parse(afterSequenceNumber);
         long started = _time.GetTimestamp(); // one deadline for the whole read, however often the shard is woken
+        bool wasRefusing;
+        lock (_lock) wasRefusing = shard.Refusing;
         while (true)
         {
             Task signal;
@@ -174,8 +181,11 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
                 int n = (int)Math.Min(maxRecords, Math.Max(0, shard.Count - from));
                 var list = new StreamRecord[n];
                 for (int k = 0; k < n; k++) list[k] = shard.At(from + k);
-                if (n > 0 || maxWait <= TimeSpan.Zero)
-                    return new ShardReadResult(list, _completed && n == 0 && after >= shard.LastSequence);
+                var pressure = shard.Refusing ? new ShardBackpressure(Format(firstHeld - 1)) : null;
+                // Backpressure raised while this read waited ends the wait at once, so the consumer holding the
+                // shard writes its buffers now; one already known at the start does not (no busy loop for the others).
+                if (n > 0 || maxWait <= TimeSpan.Zero || (pressure is not null && !wasRefusing))
+                    return new ShardReadResult(list, _completed && n == 0 && after >= shard.LastSequence, pressure);
                 if (_completed && after >= shard.LastSequence) return new ShardReadResult([], true);
                 signal = shard.WaitTask;
             }
@@ -214,7 +224,13 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
                 min = Math.Min(min, done);
             }
             if (_consumers.Count == 0) min = 0;
-            while (shard.Count > 0 && shard.LastSequence - shard.Count + 1 <= min) shard.RemoveFirst();
+            bool released = false;
+            while (shard.Count > 0 && shard.LastSequence - shard.Count + 1 <= min)
+            {
+                shard.RemoveFirst();
+                released = true;
+            }
+            if (released) shard.Refusing = false;
         }
         return ValueTask.CompletedTask;
     }
@@ -240,6 +256,8 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         public string Id { get; } = id;
         public long Bytes { get; private set; }
         public long LastSequence { get; set; }
+        /// <summary>A put was refused since records were last released: readers are told (backpressure).</summary>
+        public bool Refusing { get; set; }
         public int Count => _records.Count - _head;
         public Task WaitTask => _waiter.Task;
 

@@ -9,15 +9,15 @@ internal static class CompactCommand
 {
     public static Command Create(Stream stdout, TextWriter stderr)
     {
-        var lake = new Option<DirectoryInfo>("--lake") { Description = "The lake folder.", DefaultValueFactory = _ => new DirectoryInfo("retail-lake") };
+        var lake = LakeOption.Create(mustExist: true);
         var all = new Option<bool>("--all") { Description = "Treat every hour as closed (end of a replay); by default only hours past their end plus the grace period." };
         var grace = new Option<int>("--grace-minutes") { Description = "Minutes after an hour ends before it counts as closed.", DefaultValueFactory = _ => 5 };
         var verify = new Option<bool>("--verify-values") { Description = "Decode every value of every new Parquet file and compare it with what was written before publishing (about doubles the time)." };
         var command = new Command("compact", "Compact the lake's hourly JSON objects into Snappy Parquet (idempotent; picks up late objects).") { lake, all, grace, verify };
-        lake.Validators.Add(r => { if (r.GetValueOrDefault<DirectoryInfo>() is { Exists: false } d) r.AddError($"--lake {d.FullName} does not exist."); });
         grace.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--grace-minutes must be 0 or more, got {r.GetValueOrDefault<int>()}."); });
         command.SetAction(async (r, ct) =>
         {
+            LakeOption.EnsureWritable(r.GetValue(lake)!.FullName);
             var services = new ServiceCollection();
             services.AddRetail().AddLocalLake(o => o.Path = r.GetValue(lake)!.FullName).AddParquetCompactor(o =>
             {

@@ -32,7 +32,9 @@ internal static class DemoCommand
 
     public static Command Create(Stream stdout, TextWriter stderr)
     {
-        var lake = new Option<DirectoryInfo>("--lake") { Description = "The lake folder.", DefaultValueFactory = _ => new DirectoryInfo("retail-lake") };
+        var lake = LakeOption.Create(mustExist: false);
+        var append = new Option<bool>("--append") { Description = "Add to a lake that already holds data (its tables and index keep the earlier rows)." };
+        var replace = new Option<bool>("--replace") { Description = "Empty the lake first: removes json-data/, error-json/, parquet-retail-trans/ and _retail/ (the speed-layer index) under --lake, nothing else." };
         var records = new Option<long>("--records") { Description = "Synthetic records to stream.", DefaultValueFactory = _ => 100_000 };
         var input = new Option<FileInfo?>("--input-file", "-I") { Description = "Replay this Online Retail CSV instead of synthetic data (bad rows go to the error output)." };
         var partitionBy = new Option<string>("--partition-by") { Description = "arrival-time (Firehose's default) or event-time (InvoiceDate; for historical replays).", DefaultValueFactory = _ => "arrival-time" };
@@ -45,8 +47,9 @@ internal static class DemoCommand
         idMode.AcceptOnlyFromAmong("source-position", "business-key", "workshop");
         var command = new Command("demo", "Run the whole pipeline on the embedded defaults: stream → lake (JSON lines) ∥ speed layer → Parquet compaction → SQL.")
         {
-            lake, records, input, partitionBy, bufferSize, bufferInterval, seed, shards, idMode,
+            lake, append, replace, records, input, partitionBy, bufferSize, bufferInterval, seed, shards, idMode,
         };
+        command.Validators.Add(r => { if (r.GetValue(append) && r.GetValue(replace)) r.AddError("--append and --replace cannot be used together."); });
         records.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError($"--records must be 0 or more, got {r.GetValueOrDefault<long>()}."); });
         bufferSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 128) r.AddError($"--buffer-size-mb must be 1 to 128, got {r.GetValueOrDefault<int>()}."); });
         bufferInterval.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 900) r.AddError($"--buffer-interval must be 0 to 900, got {r.GetValueOrDefault<int>()}."); });
@@ -57,18 +60,41 @@ internal static class DemoCommand
             var settings = new DemoSettings(
                 r.GetValue(lake)!.FullName, r.GetValue(records), r.GetValue(input)?.FullName, r.GetValue(partitionBy) == "event-time",
                 r.GetValue(bufferSize), r.GetValue(bufferInterval), r.GetValue(seed), r.GetValue(shards),
-                r.GetValue(idMode) switch { "business-key" => DocumentIdMode.BusinessKey, "workshop" => DocumentIdMode.WorkshopMd5Prefix, _ => DocumentIdMode.SourcePosition });
+                r.GetValue(idMode) switch { "business-key" => DocumentIdMode.BusinessKey, "workshop" => DocumentIdMode.WorkshopMd5Prefix, _ => DocumentIdMode.SourcePosition },
+                r.GetValue(append) ? ExistingLake.Append : r.GetValue(replace) ? ExistingLake.Replace : ExistingLake.Refuse);
             return await RunAsync(settings, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    internal sealed record DemoSettings(string Lake, long Records, string? InputFile, bool EventTime, int BufferSizeMiB, int BufferIntervalSeconds, ulong Seed, int Shards, DocumentIdMode IdMode);
+    internal sealed record DemoSettings(string Lake, long Records, string? InputFile, bool EventTime, int BufferSizeMiB, int BufferIntervalSeconds, ulong Seed, int Shards, DocumentIdMode IdMode,
+        ExistingLake Existing = ExistingLake.Refuse);
+
+    /// <summary>What to do with a lake that already holds data.</summary>
+    internal enum ExistingLake
+    {
+        /// <summary>Stop with an error saying to choose (the default: a second run must not silently double the tables).</summary>
+        Refuse,
+        /// <summary>Add this run's records to the tables and the index.</summary>
+        Append,
+        /// <summary>Empty the lake's folders and the index first.</summary>
+        Replace,
+    }
 
     internal static async Task<int> RunAsync(DemoSettings s, Stream stdout, TextWriter stderr, CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
-        Directory.CreateDirectory(s.Lake);
+        LakeOption.EnsureWritable(s.Lake);
+        long existing = await LakeOption.CountObjectsAsync(s.Lake, 1000, ct).ConfigureAwait(false);
+        if (existing > 0 && s.Existing == ExistingLake.Refuse)
+            throw new CliException($"--lake {s.Lake} already holds a lake ({(existing >= 1000 ? "1,000 or more" : existing.ToString("N0", CultureInfo.InvariantCulture))} objects under {string.Join(", ", LakeOption.Folders)}): " +
+                "run with --append to add this run's records to it, or --replace to empty it (and its speed-layer index) first, or choose a new --lake.", 2);
+        if (existing > 0 && s.Existing == ExistingLake.Replace)
+        {
+            LakeOption.Empty(s.Lake);
+            await stderr.WriteLineAsync($"[INFO] --replace: emptied {string.Join(", ", LakeOption.Folders)} under {s.Lake}").ConfigureAwait(false);
+            LakeOption.EnsureWritable(s.Lake);
+        }
         string? header = s.InputFile is null ? null : ReadHeader(s.InputFile);
 
         var services = new ServiceCollection();
@@ -90,8 +116,8 @@ internal static class DemoCommand
         provider.ValidateRetailOptions();
 
         var store = provider.GetRequiredService<IObjectStore>();
-        if ((await store.ListPageAsync(LakeLayout.JsonPrefix, null, 1, ct).ConfigureAwait(false)).Objects.Count > 0)
-            await stderr.WriteLineAsync($"[WARN] {s.Lake} already holds delivered data; this run adds to it, and the table totals below include it (use a new --lake for a fresh run).").ConfigureAwait(false);
+        if (existing > 0 && s.Existing == ExistingLake.Append)
+            await stderr.WriteLineAsync($"[INFO] --append: {s.Lake} already holds data; this run adds to it, and the table totals below include it.").ConfigureAwait(false);
 
         var stream = provider.GetRequiredService<InProcessRecordStream>();
         var delivery = provider.GetRequiredService<DeliveryEngine>();
@@ -107,6 +133,7 @@ internal static class DemoCommand
         long expected = s.InputFile is null ? s.Records : 0;
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        long documentsBefore = await index.CountAsync(ct).ConfigureAwait(false);
         var deliveryRun = delivery.RunAsync(linked.Token);
         var speedRun = speed.RunAsync(linked.Token);
         var streaming = Stopwatch.StartNew();
@@ -133,9 +160,12 @@ internal static class DemoCommand
                         stream.Complete();
                     }
                 }, linked.Token);
-                var all = Task.WhenAll(producing, deliveryRun.ContinueWith(_ => deliveryTime = streaming.Elapsed, TaskScheduler.Default),
-                    speedRun.ContinueWith(_ => speedTime = streaming.Elapsed, TaskScheduler.Default));
-                while (!all.IsCompleted)
+                var stages = new[] { producing, deliveryRun.ContinueWith(t => { deliveryTime = streaming.Elapsed; return t; }, TaskScheduler.Default).Unwrap(),
+                    speedRun.ContinueWith(t => { speedTime = streaming.Elapsed; return t; }, TaskScheduler.Default).Unwrap() };
+                var all = Task.WhenAll(stages);
+                // Until everything ends, or one stage fails: then the others are stopped at once (a producer
+                // waiting on a full stream behind a failed consumer would otherwise wait out its retry time).
+                while (!all.IsCompleted && !stages.Any(t => t.IsFaulted))
                 {
                     if (expected == 0) // replay: the total is known once production ends
                     {
@@ -145,9 +175,9 @@ internal static class DemoCommand
                     produceTask.Value = producing.IsCompleted ? produceTask.MaxValue : delivery.Stats.RecordsRead;
                     deliverTask.Value = delivery.Stats.RecordsDelivered + delivery.Stats.RecordsFailed;
                     speedTask.Value = speed.Stats.RecordsRead;
-                    await Task.WhenAny(all, Task.Delay(200, linked.Token)).ConfigureAwait(false);
+                    await Task.WhenAny(Task.WhenAny(stages), Task.Delay(200, CancellationToken.None)).ConfigureAwait(false);
                 }
-                await FailFastAsync(linked, producing, deliveryRun, speedRun).ConfigureAwait(false);
+                await FailFastAsync(linked, ct, ("produce", producing), ("deliver to lake", deliveryRun), ("upsert speed layer", speedRun)).ConfigureAwait(false);
                 produceTask.MaxValue = deliverTask.MaxValue = speedTask.MaxValue = Math.Max(1, produced);
                 produceTask.Value = deliverTask.Value = speedTask.Value = Math.Max(1, produced);
             }).ConfigureAwait(false);
@@ -158,11 +188,9 @@ internal static class DemoCommand
         var compactWatch = Stopwatch.StartNew();
         var report = await compactor.CompactAsync(time.GetUtcNow(), includeOpenHours: true, cancellationToken: ct).ConfigureAwait(false);
         timings.Add(("compact to Parquet", compactWatch.Elapsed));
-        if (report.FailedHours > 0)
-        {
-            foreach (var h in report.Hours.Where(h => h.Outcome == HourCompactionOutcome.Failed))
-                await stderr.WriteLineAsync($"[ERROR] compaction of {h.Hour:yyyy-MM-dd HH}:00 failed: {h.Error}").ConfigureAwait(false);
-        }
+        var problems = new List<string>();
+        foreach (var h in report.Hours.Where(h => h.Outcome == HourCompactionOutcome.Failed))
+            problems.Add($"compaction of {h.Hour:yyyy-MM-dd HH}:00 failed: {h.Error}");
 
         var queryWatch = Stopwatch.StartNew();
         using var output = new StreamWriter(stdout, new UTF8Encoding(false), 64 * 1024, leaveOpen: true);
@@ -172,14 +200,14 @@ internal static class DemoCommand
             {
                 string sql = string.Format(CultureInfo.InvariantCulture, q, table);
                 await output.WriteLineAsync($"-- {sql}").ConfigureAwait(false);
-                var result = await query.QueryAsync(sql, cancellationToken: ct).ConfigureAwait(false);
+                var result = await QueryAsync(query, sql, table, ct).ConfigureAwait(false);
                 QueryResultFormatter.Write(result, QueryOutputFormat.Table, output);
             }
         }
         // One scan per table for both its count and its revenue.
-        var counts = await query.QueryAsync(
+        var counts = await QueryAsync(query,
             $"SELECT * FROM (SELECT count(*) n, sum(quantity*price) revenue FROM {DuckDbQueryEngine.JsonTableName}) j, " +
-            $"(SELECT count(*) n, sum(quantity*price) revenue FROM {DuckDbQueryEngine.ParquetTableName}) p", cancellationToken: ct).ConfigureAwait(false);
+            $"(SELECT count(*) n, sum(quantity*price) revenue FROM {DuckDbQueryEngine.ParquetTableName}) p", "both tables", ct).ConfigureAwait(false);
         timings.Add(("queries", queryWatch.Elapsed));
         long documents = await index.CountAsync(ct).ConfigureAwait(false);
 
@@ -191,6 +219,17 @@ internal static class DemoCommand
         }
 
         var row = counts.Rows[0];
+        string Text(object? v) => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "";
+        // The tables are two views of the same records: they must agree exactly, to the last decimal.
+        if (!Equals(row[0], row[2]) || !Equals(row[1], row[3]))
+            problems.Add($"the JSON and Parquet tables differ: rows {Text(row[0])} / {Text(row[2])}, revenue {Text(row[1])} / {Text(row[3])}");
+        long delivered = delivery.Stats.RecordsDelivered + delivery.Stats.RecordsFailed;
+        if (delivered != produced)
+            problems.Add($"{produced:N0} records were produced but {delivered:N0} delivered (to the tables or the error output)");
+        // With source-position ids every delivered record is its own document: none overwritten, none missing.
+        if (s.IdMode == DocumentIdMode.SourcePosition && documents - documentsBefore != delivery.Stats.RecordsDelivered)
+            problems.Add($"the speed layer gained {documents - documentsBefore:N0} documents for {delivery.Stats.RecordsDelivered:N0} delivered records");
+
         await output.WriteLineAsync("-- summary").ConfigureAwait(false);
         var summary = new (string, string)[]
         {
@@ -200,9 +239,9 @@ internal static class DemoCommand
             ("JSON objects written", delivery.Stats.ObjectsWritten.ToString("N0", CultureInfo.InvariantCulture)),
             ("error records (error-json/…/processing-failed/)", delivery.Stats.RecordsFailed.ToString("N0", CultureInfo.InvariantCulture)),
             ("Parquet files / bytes", $"{parquetFiles:N0} / {parquetBytes:N0}"),
-            ("Parquet rows", Convert.ToString(row[2], CultureInfo.InvariantCulture) ?? ""),
-            ("JSON table rows", Convert.ToString(row[0], CultureInfo.InvariantCulture) ?? ""),
-            ("revenue (JSON / Parquet)", $"{Convert.ToString(row[1], CultureInfo.InvariantCulture)} / {Convert.ToString(row[3], CultureInfo.InvariantCulture)}"),
+            ("Parquet rows", Text(row[2])),
+            ("JSON table rows", Text(row[0])),
+            ("revenue (JSON / Parquet)", $"{Text(row[1])} / {Text(row[3])}"),
             ("speed-layer documents", documents.ToString("N0", CultureInfo.InvariantCulture)),
             ("speed-layer invalid / rejected", $"{speed.Stats.RecordsInvalid:N0} / {speed.Stats.DocumentsRejected:N0}"),
             ("compaction: hours / failed", $"{report.Hours.Count} / {report.FailedHours}"),
@@ -211,20 +250,43 @@ internal static class DemoCommand
         foreach (var (stage, t) in timings) await output.WriteLineAsync($"{"time: " + stage,-48} {t.TotalSeconds:0.00} s").ConfigureAwait(false);
         await output.WriteLineAsync($"{"time: total",-48} {total.Elapsed.TotalSeconds:0.00} s").ConfigureAwait(false);
         await output.FlushAsync(ct).ConfigureAwait(false);
-        return report.FailedHours > 0 || delivery.Stats.RecordsDelivered + delivery.Stats.RecordsFailed != produced ? 1 : 0;
+        foreach (var p in problems) await stderr.WriteLineAsync($"[ERROR] {p}").ConfigureAwait(false);
+        return problems.Count > 0 ? 1 : 0;
     }
 
-    private static async Task FailFastAsync(CancellationTokenSource linked, params Task[] tasks)
+    private static async Task<QueryResult> QueryAsync(IQueryEngine query, string sql, string what, CancellationToken ct)
     {
         try
         {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            return await query.QueryAsync(sql, cancellationToken: ct).ConfigureAwait(false);
         }
-        catch
+        catch (DuckDbQueryException e)
+        {
+            throw new CliException($"the workshop query over {what} failed: {e.Message}", 1, e);
+        }
+    }
+
+    /// <summary>
+    /// Waits for every stage; when one fails, stops the others and reports the first real failure: a consumer's
+    /// over the producer's (a producer refused by a full stream is a symptom of the consumer that stopped reading).
+    /// </summary>
+    private static async Task FailFastAsync(CancellationTokenSource linked, CancellationToken ct, params (string Stage, Task Task)[] stages)
+    {
+        try
+        {
+            await Task.WhenAll(stages.Select(st => st.Task)).ConfigureAwait(false);
+        }
+        catch when (!ct.IsCancellationRequested)
         {
             await linked.CancelAsync().ConfigureAwait(false);
-            var failure = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (failure is not null) throw new CliException($"the pipeline failed: {failure.Message}", 1, failure);
+            try { await Task.WhenAll(stages.Select(st => st.Task)).ConfigureAwait(false); }
+            catch (Exception) { /* each stage's outcome is read below */ }
+            var failures = stages.Where(st => st.Task.IsFaulted)
+                .Select(st => (st.Stage, Error: st.Task.Exception!.InnerException!))
+                .Where(f => f.Error is not OperationCanceledException)
+                .OrderBy(f => f.Stage == "produce" ? 1 : 0)
+                .ToList();
+            if (failures.Count > 0) throw new CliException($"{failures[0].Stage} failed: {failures[0].Error.Message}", 1, failures[0].Error);
             throw;
         }
     }

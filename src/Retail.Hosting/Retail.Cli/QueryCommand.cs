@@ -12,12 +12,11 @@ internal static class QueryCommand
     public static Command Create(Stream stdout, TextWriter stderr)
     {
         var sql = new Argument<string>("sql") { Description = "One SQL statement over retail_trans_json and ctas_retail_trans_parquet (the workshop's tables)." };
-        var lake = new Option<DirectoryInfo>("--lake") { Description = "The lake folder.", DefaultValueFactory = _ => new DirectoryInfo("retail-lake") };
+        var lake = LakeOption.Create(mustExist: true);
         var format = new Option<string>("--format") { Description = "table, csv or json.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var maxRows = new Option<int>("--max-rows") { Description = "Most rows to print.", DefaultValueFactory = _ => 10_000 };
         var command = new Command("query", "Run SQL over the lake with the embedded engine (DuckDB), as Athena would.") { sql, lake, format, maxRows };
-        lake.Validators.Add(r => { if (r.GetValueOrDefault<DirectoryInfo>() is { Exists: false } d) r.AddError($"--lake {d.FullName} does not exist."); });
         maxRows.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"--max-rows must be at least 1, got {r.GetValueOrDefault<int>()}."); });
         command.SetAction(async (r, ct) =>
         {

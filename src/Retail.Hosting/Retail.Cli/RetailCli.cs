@@ -12,7 +12,9 @@ internal static class RetailCli
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
         root.Subcommands.Add(QueryCommand.Create(stdout, stderr));
         root.Subcommands.Add(CompactCommand.Create(stdout, stderr));
-        var config = new InvocationConfiguration { Output = stderr, Error = stderr, EnableDefaultExceptionHandler = false };
+        // --help and --version are what the user asked for: stdout. Usage errors go to stderr.
+        using var helpOut = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), 4096, leaveOpen: true) { AutoFlush = true };
+        var config = new InvocationConfiguration { Output = helpOut, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
             var parsed = root.Parse(args);
@@ -36,6 +38,12 @@ internal static class RetailCli
             // A component that cannot start (a locked or incompatible index, an unwritable lake) says why in one line.
             await stderr.WriteLineAsync($"[ERROR] {e.Message}").ConfigureAwait(false);
             return 1;
+        }
+        catch (Exception e)
+        {
+            // No command ends on an unhandled exception: whatever failed is one line and a non-zero exit.
+            await stderr.WriteLineAsync($"[ERROR] {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+            return 70;
         }
     }
 }

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using Retail.Storage;
+
+namespace Retail.Cli;
+
+/// <summary>The <c>--lake</c> option every command shares, and the checks that turn a bad path into one clear line.</summary>
+internal static class LakeOption
+{
+    /// <summary>The lake's own folders: what a lake "holds", and all that <c>--replace</c> removes.</summary>
+    public static readonly string[] Folders = [LakeLayout.JsonPrefix, LakeLayout.ErrorPrefix, LakeLayout.ParquetPrefix, LakeLayout.ControlPrefix];
+
+    /// <summary>
+    /// <c>--lake DIR</c> (default <c>retail-lake</c>). A path that is a file is refused at parse time; with
+    /// <paramref name="mustExist"/> so is a missing folder.
+    /// </summary>
+    public static Option<DirectoryInfo> Create(bool mustExist)
+    {
+        var lake = new Option<DirectoryInfo>("--lake") { Description = "The lake folder.", DefaultValueFactory = _ => new DirectoryInfo("retail-lake") };
+        lake.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<DirectoryInfo>() is not { } d) return;
+            if (File.Exists(d.FullName)) r.AddError($"--lake {d.FullName} is a file, not a folder.");
+            else if (mustExist && !d.Exists) r.AddError($"--lake {d.FullName} does not exist.");
+        });
+        return lake;
+    }
+
+    /// <summary>
+    /// Creates the lake folder if needed and proves it can be written (a probe file under <c>_retail/</c>), so a
+    /// lake on <c>/proc</c>, a read-only or full file system or a path through a file fails before anything runs,
+    /// with the reason in words.
+    /// </summary>
+    /// <exception cref="CliException">The folder cannot be created or written.</exception>
+    public static void EnsureWritable(string lake)
+    {
+        string probe = Path.Combine(lake, LakeLayout.ControlPrefix.TrimEnd('/'), $".probe-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(probe)!);
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string why = FailureClassification.IsPermanent(e, out string? cause) ? cause : e.Message;
+            throw new CliException($"--lake {lake} cannot be used as a lake: {why} (writing {probe} failed: {e.Message}).", 2, e);
+        }
+    }
+
+    /// <summary>How many objects the lake's own folders hold (stops counting at <paramref name="limit"/>).</summary>
+    public static async Task<long> CountObjectsAsync(string lake, int limit, CancellationToken ct)
+    {
+        if (!Directory.Exists(lake)) return 0;
+        var store = new LocalFolderObjectStore(lake);
+        long n = 0;
+        foreach (string folder in Folders)
+        {
+            var page = await store.ListPageAsync(folder, null, limit, ct).ConfigureAwait(false);
+            n += page.Objects.Count;
+            if (n >= limit) break;
+        }
+        return n;
+    }
+
+    /// <summary>Removes the lake's own folders (nothing else under <paramref name="lake"/>).</summary>
+    public static void Empty(string lake)
+    {
+        foreach (string folder in Folders)
+        {
+            string path = Path.Combine(lake, folder.TrimEnd('/'));
+            try
+            {
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--replace could not remove {path}: {e.Message}", 1, e);
+            }
+        }
+    }
+}
