@@ -169,7 +169,8 @@ public class DemoCommandTests
             cmd.ExecuteNonQuery();
         }
 
-        var demo = await CliRunner.RunAsync("demo", "--records", "100", "--lake", dir.Path);
+        // --append: the lake holds an index file, so a plain demo would refuse before reaching it.
+        var demo = await CliRunner.RunAsync("demo", "--records", "100", "--lake", dir.Path, "--append");
 
         Assert.Equal(1, demo.ExitCode);
         string error = Assert.Single(demo.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("[ERROR]", StringComparison.Ordinal));

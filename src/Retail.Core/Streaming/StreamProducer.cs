@@ -49,6 +49,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly List<PutRecordsEntry> _batch = [];
     private int _batchBytes;
+    private bool _cancelled;
 
     /// <summary>Creates a producer.</summary>
     public StreamProducer(IRecordStream stream, StreamProducerOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
@@ -82,6 +83,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
         int size = data.Length + Encoding.UTF8.GetByteCount(partitionKey);
         if (_batch.Count == _options.MaxBatchRecords || _batchBytes + size > _options.MaxBatchBytes)
             await FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested) _cancelled = true;
         _batch.Add(entry);
         _batchBytes += size;
     }
@@ -91,6 +93,19 @@ public sealed partial class StreamProducer : IAsyncDisposable
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         if (_batch.Count == 0) return;
+        try
+        {
+            await SendAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _cancelled = true;
+            throw;
+        }
+    }
+
+    private async ValueTask SendAsync(CancellationToken cancellationToken)
+    {
         IReadOnlyList<PutRecordsEntry> pending = [.. _batch];
         _batch.Clear();
         _batchBytes = 0;
@@ -133,8 +148,20 @@ public sealed partial class StreamProducer : IAsyncDisposable
         }
     }
 
-    /// <summary>Flushes.</summary>
-    public async ValueTask DisposeAsync() => await FlushAsync().ConfigureAwait(false);
+    /// <summary>
+    /// Flushes — unless an <see cref="AddAsync"/> or <see cref="FlushAsync"/> was cancelled: then the caller has
+    /// given up on this producer and what is still batched is dropped unsent (it was never acknowledged), so a
+    /// cancelled pipeline stops at once instead of retrying into a stream nobody reads any more.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_cancelled)
+        {
+            _batch.Clear();
+            return;
+        }
+        await FlushAsync().ConfigureAwait(false);
+    }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Failed} of {Total} records were refused; retrying them in {DelayMs} ms (last error {Error})")]
     private static partial void LogRetry(ILogger logger, int failed, int total, double delayMs, string? error);

@@ -274,6 +274,9 @@ internal static class DemoCommand
     {
         try
         {
+            // Stop the others first: WhenAll would wait for all of them, and a producer refused by a full stream
+            // behind a failed consumer would retry for minutes.
+            if (stages.Any(st => st.Task.IsFaulted)) await linked.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(stages.Select(st => st.Task)).ConfigureAwait(false);
         }
         catch when (!ct.IsCancellationRequested)
