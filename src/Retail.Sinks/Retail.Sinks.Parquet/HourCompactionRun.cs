@@ -92,7 +92,8 @@ internal sealed class HourCompactionRun
     /// <summary>
     /// On a local folder, removes the store's temporary files in the hour's table and manifest folders. Only runs
     /// holding the hour's lock write there, and this run holds it, so each of them was left by a run that is gone.
-    /// (Other stores publish without temporary objects.)
+    /// (Other stores publish without temporary objects. Delivery's temporary files under the source prefix are
+    /// not the compactor's: it leaves them alone.)
     /// </summary>
     private void RemoveStaleStoreTemporaries()
     {
@@ -102,13 +103,21 @@ internal sealed class HourCompactionRun
             if (!Directory.Exists(folder)) continue;
             foreach (var file in new DirectoryInfo(folder).EnumerateFiles(StoreTempMarker + "*"))
             {
-                long bytes = file.Length;
+                long bytes;
                 try
                 {
-                    file.Delete();
+                    // The store writes its temporary files under an exclusive OS lock: taking it as well guards even
+                    // against a writer that does not take the hour's lock (an older compactor).
+                    using var stale = new FileStream(file.FullName, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                    bytes = stale.Length;
                 }
                 catch (FileNotFoundException)
                 {
+                    continue;
+                }
+                catch (IOException e) when (HourLock.IsLockConflict(e))
+                {
+                    Log.LiveTemporaryKept(_owner.Logger, _hour, file.FullName);
                     continue;
                 }
                 Log.StaleTemporaryRemoved(_owner.Logger, _hour, file.FullName, bytes);
