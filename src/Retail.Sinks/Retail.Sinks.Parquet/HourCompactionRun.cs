@@ -75,11 +75,11 @@ internal sealed class HourCompactionRun
     {
         var time = _owner.Time;
         long started = time.GetTimestamp();
-        while (true)
+        for (int attempt = 0; ; attempt++)
         {
             var (hourLock, holder) = await HourLock.TryAcquireAsync(_store, _lockKey, _runId, _options.LeaseDuration, time, cancellationToken).ConfigureAwait(false);
             if (hourLock is not null) return hourLock;
-            Log.HourBusy(_owner.Logger, _hour, holder!);
+            if (attempt == 0) Log.HourBusy(_owner.Logger, _hour, holder!);
             if (_owner.HourBusy is { } busy) await busy(_hour, cancellationToken).ConfigureAwait(false);
             var left = _options.LockWaitTimeout - time.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
