@@ -25,6 +25,8 @@ public sealed class ParquetCompactorOptionsTests
     [InlineData(nameof(ParquetCompactorOptions.TargetPrefix), "(was '/abs/')")]
     [InlineData(nameof(ParquetCompactorOptions.ManifestPrefix), "('parquet-retail-trans/_manifests/')")]
     [InlineData(nameof(ParquetCompactorOptions.MaxParallelObjects), "(was 1000)")]
+    [InlineData(nameof(ParquetCompactorOptions.LockWaitTimeout), "between 00:00:00 and 1.00:00:00 (was -00:00:01)")]
+    [InlineData(nameof(ParquetCompactorOptions.LeaseDuration), "between 00:00:10 and 1.00:00:00 (was 00:00:01)")]
     public void Validate_BadValue_MessageNamesSettingAndValue(string setting, string value)
     {
         var o = new ParquetCompactorOptions();
@@ -37,6 +39,8 @@ public sealed class ParquetCompactorOptionsTests
             case nameof(o.TargetPrefix): o.TargetPrefix = "/abs/"; break;
             case nameof(o.ManifestPrefix): o.ManifestPrefix = "parquet-retail-trans/_manifests/"; break;
             case nameof(o.MaxParallelObjects): o.MaxParallelObjects = 1000; break;
+            case nameof(o.LockWaitTimeout): o.LockWaitTimeout = TimeSpan.FromSeconds(-1); break;
+            case nameof(o.LeaseDuration): o.LeaseDuration = TimeSpan.FromSeconds(1); break;
             case nameof(o.RowGroupSize) + "Huge": o.RowGroupSize = 2_000_000; setting = nameof(o.RowGroupSize); break;
         }
         string error = Assert.Single(o.Validate());

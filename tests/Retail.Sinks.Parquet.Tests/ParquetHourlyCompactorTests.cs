@@ -215,7 +215,7 @@ public sealed class ParquetHourlyCompactorTests : IDisposable
         Assert.Equal(HourCompactionOutcome.Failed, failed.Outcome);
         Assert.Contains("simulated crash", failed.Error, StringComparison.Ordinal);
         Assert.Empty(_lake.Keys(LakeLayout.ParquetPrefix));
-        Assert.Empty(_lake.Keys(LakeLayout.ControlPrefix));
+        Assert.Equal([TestLake.LockKey(Hour7)], _lake.Keys(LakeLayout.ControlPrefix)); // no manifest: only the hour's (released) lock file
         Assert.Equal(2, _lake.Keys(LakeLayout.JsonPrefix).Count);
 
         var again = Assert.Single((await Compactor(o => o.MaxRowsPerFile = 120).CompactAsync(Later)).Hours);
@@ -331,7 +331,7 @@ public sealed class ParquetHourlyCompactorTests : IDisposable
         Assert.Contains("malformed JSON", hour.Error, StringComparison.Ordinal);
         Assert.Equal((0L, 0, 0L), (hour.RowsOut, hour.FilesWritten, hour.BytesWritten));
         Assert.Empty(_lake.Keys(LakeLayout.ParquetPrefix));
-        Assert.Empty(_lake.Keys(LakeLayout.ControlPrefix));
+        Assert.Equal([TestLake.LockKey(Hour7)], _lake.Keys(LakeLayout.ControlPrefix)); // no manifest: only the hour's (released) lock file
         Assert.True(_lake.Exists(bad));
     }
 

@@ -28,6 +28,8 @@ internal sealed class TestLake : IDisposable
 
     public static string ManifestKey(DateTime hour) => LakeLayout.ControlPrefix + "compaction/" + TablePrefix(hour) + "manifest.json";
 
+    public static string LockKey(DateTime hour) => LakeLayout.ControlPrefix + "compaction/" + TablePrefix(hour) + "compaction.lock";
+
     /// <summary>Writes <paramref name="records"/> as one JSON-lines object in <paramref name="hour"/>'s partition; returns its key.</summary>
     public string WriteObject(DateTime hour, IEnumerable<RetailTransaction> records, string? name = null)
     {

@@ -8,9 +8,21 @@ using Retail.Storage;
 
 namespace Retail.Sinks.Parquet;
 
-/// <summary>One compaction of one hour: plan from (manifest, listing), write and verify locally, publish, commit.</summary>
+/// <summary>
+/// One compaction of one hour: take the hour's lock, remove what killed runs left in the hour, plan from (manifest,
+/// listing), write and verify locally, publish, commit.
+/// </summary>
 internal sealed class HourCompactionRun
 {
+    /// <summary>
+    /// Names of <see cref="LocalFolderObjectStore"/>'s temporary files (a put writes one beside its target, then
+    /// renames it): a kill during a put leaves one, which the store never lists.
+    /// </summary>
+    internal const string StoreTempMarker = ".retail-tmp-";
+
+    /// <summary>How often a run waiting for a busy hour tries its lock again.</summary>
+    private static readonly TimeSpan LockRetryInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly ParquetHourlyCompactor _owner;
     private readonly ParquetCompactorOptions _options;
     private readonly IObjectStore _store;
@@ -18,9 +30,12 @@ internal sealed class HourCompactionRun
     private readonly IReadOnlyList<ObjectInfo> _objects;
     private readonly string _table;
     private readonly string _manifestKey;
+    private readonly string _lockKey;
+    private readonly string _runId = Guid.NewGuid().ToString("N");
+    private HourLock? _lock;
+    private WorkFolder? _work;
     private readonly List<WrittenPart> _written = [];
     private readonly List<ManifestSource> _empty = [];
-    private string? _workDir;
     private PartBuilder? _current;
     private long _rowsIn;
 
@@ -34,6 +49,7 @@ internal sealed class HourCompactionRun
         string partition = LakeLayout.HourPartition(hour);
         _table = _options.TargetPrefix + partition;
         _manifestKey = _options.ManifestPrefix + _options.TargetPrefix + partition + CompactionManifest.FileName;
+        _lockKey = _options.ManifestPrefix + _options.TargetPrefix + partition + HourLock.LockName;
     }
 
     public static string PartName(int index) => string.Create(CultureInfo.InvariantCulture, $"part-{index:00000}.parquet");
@@ -41,6 +57,75 @@ internal sealed class HourCompactionRun
     private string PartKey(int index) => _table + PartName(index);
 
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
+    {
+        _lock = await AcquireLockAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            RemoveStaleStoreTemporaries();
+            return await RunLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _lock.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes the hour's lock, waiting up to <see cref="ParquetCompactorOptions.LockWaitTimeout"/> while another run holds it.</summary>
+    private async Task<HourLock> AcquireLockAsync(CancellationToken cancellationToken)
+    {
+        var time = _owner.Time;
+        long started = time.GetTimestamp();
+        for (int attempt = 0; ; attempt++)
+        {
+            var (hourLock, holder) = await HourLock.TryAcquireAsync(_store, _lockKey, _runId, _options.LeaseDuration, time, cancellationToken).ConfigureAwait(false);
+            if (hourLock is not null) return hourLock;
+            if (attempt == 0) Log.HourBusy(_owner.Logger, _hour, holder!);
+            if (_owner.HourBusy is { } busy) await busy(_hour, cancellationToken).ConfigureAwait(false);
+            var left = _options.LockWaitTimeout - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+                throw new CompactionException(string.Create(CultureInfo.InvariantCulture,
+                    $"{_table} is being compacted by another run ({holder}); waited {_options.LockWaitTimeout:c} (LockWaitTimeout); nothing written by this run"));
+            await Task.Delay(left < LockRetryInterval ? left : LockRetryInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// On a local folder, removes the store's temporary files in the hour's table and manifest folders. Only runs
+    /// holding the hour's lock write there, and this run holds it, so each of them was left by a run that is gone.
+    /// (Other stores publish without temporary objects. Delivery's temporary files under the source prefix are
+    /// not the compactor's: it leaves them alone.)
+    /// </summary>
+    private void RemoveStaleStoreTemporaries()
+    {
+        if (_store is not LocalFolderObjectStore local) return;
+        foreach (string folder in new[] { Path.GetDirectoryName(local.GetPath(PartKey(0)))!, Path.GetDirectoryName(local.GetPath(_manifestKey))! })
+        {
+            if (!Directory.Exists(folder)) continue;
+            foreach (var file in new DirectoryInfo(folder).EnumerateFiles(StoreTempMarker + "*"))
+            {
+                long bytes;
+                try
+                {
+                    // The store writes its temporary files under an exclusive OS lock: taking it as well guards even
+                    // against a writer that does not take the hour's lock (an older compactor).
+                    using var stale = new FileStream(file.FullName, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                    bytes = stale.Length;
+                }
+                catch (FileNotFoundException)
+                {
+                    continue;
+                }
+                catch (IOException e) when (HourLock.IsLockConflict(e))
+                {
+                    Log.LiveTemporaryKept(_owner.Logger, _hour, file.FullName);
+                    continue;
+                }
+                Log.StaleTemporaryRemoved(_owner.Logger, _hour, file.FullName, bytes);
+            }
+        }
+    }
+
+    private async Task<RunResult> RunLockedAsync(CancellationToken cancellationToken)
     {
         var manifest = await ReadManifestAsync(cancellationToken).ConfigureAwait(false);
         var covered = manifest?.CoveredSources() ?? new Dictionary<string, long>(StringComparer.Ordinal);
@@ -85,7 +170,8 @@ internal sealed class HourCompactionRun
             foreach (var w in _written)
             {
                 await BeforePublishAsync(w.Key, cancellationToken).ConfigureAwait(false);
-                var file = new FileStream(w.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                Stream file = new FileStream(w.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                if (_owner.PublishContent is { } wrap) file = wrap(w.Key, file);
                 await using (file.ConfigureAwait(false))
                 {
                     await _store.PutAsync(w.Key, file, cancellationToken).ConfigureAwait(false);
@@ -111,12 +197,7 @@ internal sealed class HourCompactionRun
         }
         finally
         {
-            if (_workDir is not null)
-            {
-                try { Directory.Delete(_workDir, recursive: true); }
-                catch (IOException) { }
-                catch (UnauthorizedAccessException) { }
-            }
+            _work?.Dispose();
         }
     }
 
@@ -264,6 +345,7 @@ internal sealed class HourCompactionRun
     /// <summary>Hands a batch of <paramref name="source"/>'s rows to the parts, in order.</summary>
     private async Task ConsumeAsync(ObjectInfo source, RetailRows batch, CancellationToken cancellationToken)
     {
+        await _lock!.EnsureHeldAsync(cancellationToken).ConfigureAwait(false);
         int count = batch.Count;
         _rowsIn += count;
         int offset = 0;
@@ -311,8 +393,8 @@ internal sealed class HourCompactionRun
     /// <summary>Opens the part's local file; an extended part gets its published rows first, in their order.</summary>
     private async Task<PartFileWriter> StartPartAsync(PartBuilder part, CancellationToken cancellationToken)
     {
-        _workDir ??= Directory.CreateDirectory(Path.Combine(_options.LocalTempPath ?? Path.GetTempPath(), "retail-parquet-" + Guid.NewGuid().ToString("N"))).FullName;
-        var writer = await PartFileWriter.CreateAsync(Path.Combine(_workDir, PartName(part.Index)), _options.RowGroupSize, cancellationToken, digest: _options.VerifyValues).ConfigureAwait(false);
+        _work ??= WorkFolder.Create(_options.LocalTempPath ?? Path.GetTempPath(), _runId);
+        var writer = await PartFileWriter.CreateAsync(Path.Combine(_work.Path, PartName(part.Index)), _options.RowGroupSize, cancellationToken, digest: _options.VerifyValues).ConfigureAwait(false);
         try
         {
             if (part.Existing is { } existing) await CopyPublishedRowsAsync(existing, writer, cancellationToken).ConfigureAwait(false);
@@ -377,7 +459,7 @@ internal sealed class HourCompactionRun
             Stream seekable = stream;
             if (!stream.CanSeek)
             {
-                seekable = new FileStream(Path.Combine(_workDir!, "published.parquet"), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                seekable = new FileStream(Path.Combine(_work!.Path, "published.parquet"), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
                 await stream.CopyToAsync(seekable, cancellationToken).ConfigureAwait(false);
                 seekable.Position = 0;
             }
@@ -447,8 +529,11 @@ internal sealed class HourCompactionRun
         }
     }
 
-    private ValueTask BeforePublishAsync(string key, CancellationToken cancellationToken) =>
-        _owner.BeforePublish?.Invoke(key, cancellationToken) ?? ValueTask.CompletedTask;
+    private async ValueTask BeforePublishAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_owner.BeforePublish is { } hook) await hook(key, cancellationToken).ConfigureAwait(false);
+        await _lock!.EnsureHeldAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     private sealed record WrittenPart(int Index, string Key, string LocalPath, long BaseRows, long FileRows, long Bytes, IReadOnlyList<ManifestSource> Sources);
 

@@ -78,4 +78,16 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Debug, "Ignoring {Key}: not inside an hourly partition")]
     public static partial void NotInHour(ILogger logger, string key);
+
+    [LoggerMessage(9, LogLevel.Information, "Hour {Hour:yyyy-MM-dd HH}:00 is being compacted by another run ({Holder}); waiting for it")]
+    public static partial void HourBusy(ILogger logger, DateTime hour, string holder);
+
+    [LoggerMessage(10, LogLevel.Warning, "Hour {Hour:yyyy-MM-dd HH}:00: removed {Path} ({Bytes} bytes), a temporary file left by an interrupted compaction")]
+    public static partial void StaleTemporaryRemoved(ILogger logger, DateTime hour, string path, long bytes);
+
+    [LoggerMessage(12, LogLevel.Warning, "Hour {Hour:yyyy-MM-dd HH}:00: kept {Path}, a temporary file that a live writer still holds, although this run holds the hour's lock (is a compactor without hour locks running on this lake?)")]
+    public static partial void LiveTemporaryKept(ILogger logger, DateTime hour, string path);
+
+    [LoggerMessage(11, LogLevel.Warning, "Removed {Path}, the work folder of an interrupted compaction")]
+    public static partial void StaleWorkFolderRemoved(ILogger logger, string path);
 }

@@ -67,9 +67,26 @@ public sealed class ParquetCompactorOptions
 
     /// <summary>
     /// Local folder for the files being written before they are verified and published (default null: the
-    /// system's temporary folder). Needs room for one part at a time per hour being compacted.
+    /// system's temporary folder). Needs room for one part at a time per hour being compacted. Each run works in
+    /// its own <c>retail-compaction-&lt;run id&gt;</c> folder there, locked while it runs; a later run removes the
+    /// folders of runs that were killed.
     /// </summary>
     public string? LocalTempPath { get; set; }
+
+    /// <summary>
+    /// How long a run waits for an hour that another run is compacting (default 1 minute; zero: do not wait). Two
+    /// compactions of one hour never overlap: each holds the hour's lock from planning to commit. When the wait
+    /// ends with the hour still held, the hour fails with a message naming the holder, and nothing is written.
+    /// </summary>
+    public TimeSpan LockWaitTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// On a store without OS file locks (anything but <see cref="LocalFolderObjectStore"/>, e.g. S3), the hour's
+    /// lock is a lease object beside its manifest that lapses this long after it was last renewed (default 2
+    /// minutes; the run renews it as it works and checks it before every publish). A run that was killed blocks
+    /// its hour until its lease lapses. On a local folder the lock is an OS lock, released when the process dies.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// How many JSON objects are parsed at once (default 0: one per processor). Each object being parsed
@@ -98,6 +115,10 @@ public sealed class ParquetCompactorOptions
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(RowGroupSize)} must be between 1 and {RowGroupSizeLimit} (was {RowGroupSize})."));
         if (MaxParallelObjects < 0 || MaxParallelObjects > 256)
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(MaxParallelObjects)} must be between 0 (one per processor) and 256 (was {MaxParallelObjects})."));
+        if (LockWaitTimeout < TimeSpan.Zero || LockWaitTimeout > TimeSpan.FromDays(1))
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(LockWaitTimeout)} must be between 00:00:00 and 1.00:00:00 (was {LockWaitTimeout:c})."));
+        if (LeaseDuration < TimeSpan.FromSeconds(10) || LeaseDuration > TimeSpan.FromDays(1))
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(LeaseDuration)} must be between 00:00:10 and 1.00:00:00 (was {LeaseDuration:c})."));
         if (LocalTempPath is not null && LocalTempPath.Trim().Length == 0)
             errors.Add($"{nameof(ParquetCompactorOptions)}.{nameof(LocalTempPath)} must be null (the system's temporary folder) or a folder path (was '{LocalTempPath}').");
         return errors;

@@ -31,7 +31,19 @@ namespace Retail.Sinks.Parquet;
 /// exactly one published part at every instant. The plan depends only on the manifest and the listing, so a
 /// run interrupted between publishes is completed by the next run without duplicating a row.
 /// </para>
-/// <para>One compactor per lake at a time: two passes over the same hour at once are not coordinated.</para>
+/// <para>
+/// Two compactions of one hour never overlap (two processes on one lake, or two compactors in one): a run holds the
+/// hour's lock from planning to commit, and a second run waits for it up to
+/// <see cref="ParquetCompactorOptions.LockWaitTimeout"/>. On a <see cref="LocalFolderObjectStore"/> the lock is an
+/// OS lock on <c>compaction.lock</c> beside the hour's manifest, released by the kernel when its process dies; on
+/// other stores it is a lease object there that lapses after <see cref="ParquetCompactorOptions.LeaseDuration"/>.
+/// </para>
+/// <para>
+/// A killed run leaves temporary files: the store's partial puts (<c>.retail-tmp-*</c>) in the hour's table and
+/// manifest folders, and its local work folder. The next run that takes the hour removes the former (it holds the
+/// lock every writer there holds, so they are provably not a live run's), and each pass removes work folders whose
+/// run no longer holds their lock. Parts that no manifest lists are removed before publishing, as before.
+/// </para>
 /// </remarks>
 public sealed class ParquetHourlyCompactor : IHourlyCompactor
 {
@@ -75,9 +87,16 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
     /// </summary>
     internal Func<string, CancellationToken, ValueTask>? BeforePublish { get; set; }
 
+    /// <summary>Test hook: wraps the local file being published under a key, so that a test can pause inside the store's put.</summary>
+    internal Func<string, Stream, Stream>? PublishContent { get; set; }
+
+    /// <summary>Test hook: awaited each time a run finds its hour locked by another run.</summary>
+    internal Func<DateTime, CancellationToken, ValueTask>? HourBusy { get; set; }
+
     /// <inheritdoc />
     public async ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, bool includeOpenHours = false, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default)
     {
+        RemoveStaleWorkFolders();
         var hours = await DiscoverAsync(null, cancellationToken).ConfigureAwait(false);
         var results = new List<HourCompaction>(hours.Count);
         DateTime nowUtc = now.UtcDateTime;
@@ -106,9 +125,17 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
     public async ValueTask<HourCompaction> CompactHourAsync(DateTime hour, CancellationToken cancellationToken = default)
     {
         hour = new DateTime(hour.Year, hour.Month, hour.Day, hour.Hour, 0, 0, DateTimeKind.Unspecified);
+        RemoveStaleWorkFolders();
         var hours = await DiscoverAsync(hour, cancellationToken).ConfigureAwait(false);
         var objects = hours.TryGetValue(hour, out var list) ? list : [];
         return await CompactHourCoreAsync(hour, objects, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes the local work folders of runs that were killed (their lock is free).</summary>
+    private void RemoveStaleWorkFolders()
+    {
+        foreach (string path in WorkFolder.RemoveStale(Options.LocalTempPath ?? Path.GetTempPath()))
+            Log.StaleWorkFolderRemoved(Logger, path);
     }
 
     /// <summary>Source objects by hour (only <paramref name="only"/> when given), keys in ordinal order.</summary>
