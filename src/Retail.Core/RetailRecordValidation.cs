@@ -13,8 +13,8 @@ namespace Retail;
 /// <param name="Reason">What is wrong, in words, without the field's name or value (so that every caller words it the same).</param>
 public sealed record RetailRecordViolation(string Field, string Value, string Reason)
 {
-    /// <summary><c>Price (1.234567): has more than 4 decimal places, …</c></summary>
-    public override string ToString() => $"{Field} ({Value}): {Reason}";
+    /// <summary><c>column Price ("1.234567"): has more than 4 decimal places, …</c> (as readers and decoders word a bad value).</summary>
+    public override string ToString() => $"column {Field} (\"{Value}\"): {Reason}";
 }
 
 /// <summary>
