@@ -99,6 +99,8 @@ public static class RetailRecordValidation
     private static RetailRecordViolation? Text(string field, string? text)
     {
         if (text is null) return new RetailRecordViolation(field, "null", "is missing (null); text fields may be empty but not absent");
+        // Fast path (vectorised): no NUL and no surrogate at all.
+        if (!text.AsSpan().Contains('\0') && !text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF')) return null;
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
