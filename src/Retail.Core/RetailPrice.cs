@@ -25,20 +25,28 @@ public static class RetailPrice
     /// The price as a whole number of 1/10,000ths (the column's stored form); false, with the reason (which names
     /// the price), when it does not fit.
     /// </summary>
-    public static bool TryGetUnscaled(decimal price, out long unscaled, [NotNullWhen(false)] out string? reason)
+    public static bool TryGetUnscaled(decimal price, out long unscaled, [NotNullWhen(false)] out string? reason) =>
+        TryGetUnscaled(price, out unscaled, out reason, includeName: true);
+
+    /// <summary>As the public overload; without <paramref name="includeName"/> the reason does not start with "Price 1.23456"
+    /// (<see cref="RetailRecordValidation"/> names the field and value itself).</summary>
+    internal static bool TryGetUnscaled(decimal price, out long unscaled, [NotNullWhen(false)] out string? reason, bool includeName)
     {
         unscaled = 0;
-        decimal scaled = price * Factor;
-        if (scaled != decimal.Truncate(scaled))
-        {
-            reason = string.Create(CultureInfo.InvariantCulture,
-                $"{RetailFields.Price} {price} has more than {Scale} decimal places, which the lake's DECIMAL({Precision},{Scale}) columns would round");
-            return false;
-        }
+        string? problem = null;
+        decimal scaled = 0;
         if (Math.Abs(price) > MaxMagnitude)
+            problem = string.Create(CultureInfo.InvariantCulture, $"does not fit DECIMAL({Precision},{Scale}) (at most {Precision - Scale} integer digits)");
+        else
         {
-            reason = string.Create(CultureInfo.InvariantCulture,
-                $"{RetailFields.Price} {price} does not fit DECIMAL({Precision},{Scale}) (at most 14 integer digits)");
+            scaled = price * Factor;
+            if (scaled != decimal.Truncate(scaled))
+                problem = string.Create(CultureInfo.InvariantCulture,
+                    $"has more than {Scale} decimal places, which the lake's DECIMAL({Precision},{Scale}) columns would round");
+        }
+        if (problem is not null)
+        {
+            reason = includeName ? string.Create(CultureInfo.InvariantCulture, $"{RetailFields.Price} {price} {problem}") : problem;
             return false;
         }
         unscaled = decimal.ToInt64(scaled);

@@ -177,4 +177,159 @@ public class ProduceCommandTests
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("/nonexistent/x.csv", result.Stderr);
     }
+
+    private const string CsvHeader = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country";
+
+    private static string WriteTemp(string extension, byte[] content)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"retail-in-{Guid.NewGuid():N}{extension}");
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    private static string ErrorLine(CliResult result) =>
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("[ERROR]", StringComparison.Ordinal));
+
+    /// <summary>A bad row, the record it would be, and how a reader shows its bad value.</summary>
+    public static TheoryData<string, string, string> RowsBreakingAValidationRule => new()
+    {
+        { "2,B,X,1,2010-12-01 08:45:00,1.234567,,UK", RetailFields.Price, "1.234567" },
+        { "2,B,X,1,2010-12-01 08:45:00,123456789012345.5,,UK", RetailFields.Price, "123456789012345.5" },
+        { "2,B,X\0Y,1,2010-12-01 08:45:00,1.5,,UK", RetailFields.Description, "X\\u0000Y" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RowsBreakingAValidationRule))]
+    public async Task Produce_RowBreakingAValidationRule_RejectedAlikeByProduceDryRunSkipAndTheDeliveryDecoders(string row, string column, string raw)
+    {
+        string csv = CsvHeader + "\n1,A,GOOD,1,2010-12-01 08:45:00,1.5,,UK\n" + row + "\n";
+        string path = WriteTemp(".csv", Encoding.UTF8.GetBytes(csv));
+        try
+        {
+            // The reason the one validation gives for this row's record.
+            var decoder = new Retail.Delivery.OnlineRetailCsvRowDecoder(CsvHeader);
+            Assert.False(decoder.TryDecode(Encoding.UTF8.GetBytes(row), out _, out string? decoderError));
+            string expected = $"line 3, column {column} (\"{raw}\"): ";
+            Assert.StartsWith($"column {column} (\"{raw}\"): ", decoderError, StringComparison.Ordinal);
+            string reason = decoderError[$"column {column} (\"{raw}\"): ".Length..];
+
+            foreach (string[] extra in new[] { Array.Empty<string>(), ["--dry-run"], ["--out-format", "csv"] })
+            {
+                var strict = await CliRunner.RunAsync(["produce", "-I", path, .. extra]);
+                Assert.Equal(1, strict.ExitCode);
+                Assert.Contains(expected + reason, ErrorLine(strict), StringComparison.Ordinal);
+            }
+            foreach (string[] extra in new[] { Array.Empty<string>(), ["--dry-run"] })
+            {
+                var skip = await CliRunner.RunAsync(["produce", "-I", path, "--on-bad-row", "skip", .. extra]);
+                Assert.Equal(0, skip.ExitCode);
+                Assert.Contains("[WARN] skipped bad row: " + expected + reason, skip.Stderr, StringComparison.Ordinal);
+                Assert.Contains("1 bad rows", skip.Stderr, StringComparison.Ordinal);
+                if (extra.Length == 0) Assert.Equal(["GOOD"], new JsonLinesReader(new MemoryStream(skip.Stdout)).ReadAll().Select(r => r.Description));
+            }
+
+            // The same record as JSON lines: produce and the JSON decoder give the same reason.
+            var skipped = await CliRunner.RunAsync("produce", "-I", path, "--on-bad-row", "skip");
+            string good = skipped.StdoutText;
+            string bad = good.Replace("\"Invoice\":\"1\"", "\"Invoice\":\"2\"", StringComparison.Ordinal).Replace("\"StockCode\":\"A\"", "\"StockCode\":\"B\"", StringComparison.Ordinal)
+                .Replace("\"Description\":\"GOOD\"", "\"Description\":\"" + (column == RetailFields.Description ? "X\\u0000Y" : "X") + "\"", StringComparison.Ordinal)
+                .Replace("\"Price\":1.5", "\"Price\":" + (column == RetailFields.Price ? raw : "1.5"), StringComparison.Ordinal);
+            Assert.False(Retail.Delivery.JsonRecordDecoder.Instance.TryDecode(Encoding.UTF8.GetBytes(bad), out _, out string? jsonError));
+            Assert.Equal($"column {column} (\"{raw}\"): {reason}", jsonError);
+            string jsonPath = WriteTemp(".json", Encoding.UTF8.GetBytes(good + bad));
+            try
+            {
+                var fromJson = await CliRunner.RunAsync("produce", "-I", jsonPath, "--dry-run");
+                Assert.Equal(1, fromJson.ExitCode);
+                Assert.Contains($"line 2, column {column} (\"{raw}\"): {reason}", ErrorLine(fromJson), StringComparison.Ordinal);
+            }
+            finally
+            {
+                File.Delete(jsonPath);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Produce_InputFileIsADirectory_SaysItIsADirectory()
+    {
+        using var dir = new TempDir();
+        var result = await CliRunner.RunAsync("produce", "-I", dir.Path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"--input-file {dir.Path} is a directory", ErrorLine(result), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(".csv", "utf-16", "UTF-16LE (byte order mark FF FE)")]
+    [InlineData(".csv", "utf-16BE", "UTF-16BE (byte order mark FE FF)")]
+    [InlineData(".csv", "utf-32", "UTF-32LE (byte order mark FF FE 00 00)")]
+    [InlineData(".json", "utf-16", "UTF-16LE (byte order mark FF FE)")]
+    public async Task Produce_WideEncodingInput_SaysToConvertNamingTheEncoding(string extension, string encodingName, string expected)
+    {
+        var encoding = Encoding.GetEncoding(encodingName);
+        string text = extension == ".csv"
+            ? CsvHeader + "\n1,A,GOOD,1,2010-12-01 08:45:00,1.5,,UK\n"
+            : "{\"Invoice\":\"1\",\"StockCode\":\"A\",\"Description\":\"GOOD\",\"Quantity\":1,\"InvoiceDate\":\"2010-12-01 08:45:00\",\"Price\":1.5,\"Customer_ID\":\"\",\"Country\":\"UK\"}\n";
+        string path = WriteTemp(extension, [.. encoding.GetPreamble(), .. encoding.GetBytes(text)]);
+        try
+        {
+            foreach (string mode in new[] { "fail", "skip" })
+            {
+                var result = await CliRunner.RunAsync("produce", "-I", path, "--on-bad-row", mode);
+                Assert.Equal(1, result.ExitCode);
+                string error = ErrorLine(result);
+                Assert.Contains($"the input is {expected}, not UTF-8: convert it to UTF-8", error, StringComparison.Ordinal);
+                Assert.DoesNotContain("invalid UTF-8", error, StringComparison.Ordinal);
+                Assert.DoesNotContain("--on-bad-row", error, StringComparison.Ordinal);
+                Assert.Empty(result.Stdout);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(CsvHeader + ",Price", "columns 6 (\"Price\") and 9 (\"Price\") both name Price")]
+    [InlineData(CsvHeader + ",Customer_ID", "columns 7 (\"Customer ID\") and 9 (\"Customer_ID\") both name Customer ID")]
+    public async Task Produce_AmbiguousHeader_RejectedNamingBothColumns(string header, string reason)
+    {
+        string path = WriteTemp(".csv", Encoding.UTF8.GetBytes(header + "\n1,A,GOOD,1,2010-12-01 08:45:00,1.5,,UK,9\n"));
+        try
+        {
+            var result = await CliRunner.RunAsync("produce", "-I", path, "--dry-run");
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("ambiguous header: " + reason, ErrorLine(result), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Produce_TwoMegabyteDescription_ReportedAsRecordTooLongWithSizeAndLimit()
+    {
+        string row = "2,B," + new string('x', 2 * 1024 * 1024) + ",1,2010-12-01 08:45:00,1.5,,UK";
+        string path = WriteTemp(".csv", Encoding.UTF8.GetBytes(CsvHeader + "\n" + row + "\n3,C,GOOD,1,2010-12-01 08:45:00,1.5,,UK\n"));
+        try
+        {
+            var skip = await CliRunner.RunAsync("produce", "-I", path, "--on-bad-row", "skip");
+            Assert.Equal(0, skip.ExitCode);
+            Assert.Contains($"[WARN] skipped bad row: line 2: record too long ({row.Length:N0} bytes, limit 1,048,576)", skip.Stderr, StringComparison.Ordinal);
+            Assert.Equal(["GOOD"], new JsonLinesReader(new MemoryStream(skip.Stdout)).ReadAll().Select(r => r.Description));
+            var strict = await CliRunner.RunAsync("produce", "-I", path, "--dry-run");
+            Assert.Equal(1, strict.ExitCode);
+            Assert.Contains($"line 2: record too long ({row.Length:N0} bytes, limit 1,048,576)", ErrorLine(strict), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

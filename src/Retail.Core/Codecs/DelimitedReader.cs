@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 
@@ -20,7 +21,10 @@ public sealed class DelimitedReaderOptions
     /// </summary>
     public bool AllowLineBreaksInQuotes { get; set; } = true;
 
-    /// <summary>Largest record accepted, in bytes (default 1 MiB).</summary>
+    /// <summary>
+    /// Largest record accepted, in bytes, without its line terminator (default 1 MiB). A longer record is an error
+    /// "record too long (N bytes, limit M)" whose raw record is its first <see cref="MaxRecordBytes"/> bytes.
+    /// </summary>
     public int MaxRecordBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Most fields per record (default 256).</summary>
@@ -42,6 +46,11 @@ public enum DelimitedReadResult
 /// A streaming, allocation-lean reader of CSV (RFC 4180) and TSV records over UTF-8 bytes, in
 /// constant memory. Fields are exposed as spans until asked for as strings.
 /// </summary>
+/// <remarks>
+/// Input that is UTF-16 or UTF-32 (a byte order mark, or NUL bytes between the first characters) is not read as rows of
+/// bad UTF-8: the first <see cref="Read"/> throws <see cref="RetailFormatException"/> naming the encoding and saying to
+/// convert the file.
+/// </remarks>
 public sealed class DelimitedReader : IDisposable
 {
     private static readonly SearchValues<byte> CsvStops = SearchValues.Create(",\r\n"u8);
@@ -58,6 +67,7 @@ public sealed class DelimitedReader : IDisposable
     private int _recordStart;
     private int _recordLength;
     private bool _bomChecked;
+    private readonly bool _sniffEncoding;
     private bool _recordAscii; // the current record is all ASCII, so its fields decode as Latin-1
     private long _nextLine = 1;
 
@@ -70,12 +80,16 @@ public sealed class DelimitedReader : IDisposable
 
     /// <summary>Reads from <paramref name="stream"/>, disposed with the reader unless <paramref name="leaveOpen"/>.</summary>
     public DelimitedReader(Stream stream, DelimitedReaderOptions? options = null, bool leaveOpen = false)
-        : this(stream, options, leaveOpen, cache: null)
+        : this(stream, options, leaveOpen, cache: null, startOfInput: true)
     {
     }
 
-    /// <summary>Lets short-lived readers (one per record) share a string cache instead of allocating their own.</summary>
-    internal DelimitedReader(Stream stream, DelimitedReaderOptions? options, bool leaveOpen, Utf8StringCache? cache)
+    /// <summary>
+    /// Lets short-lived readers (one per record) share a string cache instead of allocating their own. Unless
+    /// <paramref name="startOfInput"/>, the stream is one record from the middle of an input: no byte order mark is
+    /// looked for at its start and its encoding is not sniffed.
+    /// </summary>
+    internal DelimitedReader(Stream stream, DelimitedReaderOptions? options, bool leaveOpen, Utf8StringCache? cache, bool startOfInput)
     {
         ArgumentNullException.ThrowIfNull(stream);
         _cache = cache ?? new Utf8StringCache();
@@ -88,7 +102,10 @@ public sealed class DelimitedReader : IDisposable
             stream = System.Text.Encoding.CreateTranscodingStream(stream, System.Text.Encoding.Latin1, System.Text.Encoding.UTF8, leaveOpen);
         else if (_options.Encoding != TextEncoding.Utf8)
             throw new ArgumentOutOfRangeException(nameof(options), _options.Encoding, "Unknown TextEncoding.");
-        _window = new ByteWindow(stream, _options.MaxRecordBytes, leaveOpen && _options.Encoding == TextEncoding.Utf8);
+        // Room for the line terminator after a record of MaxRecordBytes.
+        _window = new ByteWindow(stream, _options.MaxRecordBytes + 2, leaveOpen && _options.Encoding == TextEncoding.Utf8);
+        _bomChecked = !startOfInput;
+        _sniffEncoding = startOfInput && _options.Encoding == TextEncoding.Utf8;
         _delimiter = _options.Format == DelimitedFormat.Csv ? (byte)',' : (byte)'\t';
         _stops = _options.Format == DelimitedFormat.Csv ? CsvStops : TsvStops;
         _fields = new Field[_options.MaxFields];
@@ -124,6 +141,7 @@ public sealed class DelimitedReader : IDisposable
     public string GetString(int index) => _cache.GetString(GetUtf8(index), _recordAscii);
 
     /// <summary>Reads the next record, skipping blank lines.</summary>
+    /// <exception cref="RetailFormatException">The input is UTF-16 or UTF-32, not UTF-8 (thrown by the first read).</exception>
     public DelimitedReadResult Read()
     {
         LastError = null;
@@ -168,6 +186,13 @@ public sealed class DelimitedReader : IDisposable
             _recordLength = contentLength;
             _window.Start += consumed;
             _nextLine += Math.Max(lines, 1);
+            if (contentLength > _options.MaxRecordBytes)
+            {
+                // The window holds a little more than the limit (room for the terminator, pool rounding): the limit is exact.
+                var head = RawRecord[.._options.MaxRecordBytes];
+                LastError = TooLong(head, contentLength);
+                return DelimitedReadResult.Error;
+            }
             if (contentLength == 0 || (FieldCount == 1 && _fields[0].Length == 0 && !_fields[0].Escaped && IsBlank(RawRecord)))
                 continue; // blank line: not a record
             _recordAscii = Ascii.IsValid(RawRecord);
@@ -205,20 +230,51 @@ public sealed class DelimitedReader : IDisposable
     private DelimitedReadResult SkipOversized()
     {
         LineNumber = _nextLine;
-        var prefix = _window.Unread[..Math.Min(_window.Unread.Length, 1024)].ToArray();
-        // Skip to the end of the current physical line.
+        int max = _options.MaxRecordBytes;
+        var unread = _window.Unread;
+        int nl = unread.IndexOf((byte)'\n');
+        int len = nl > 0 && unread[nl - 1] == '\r' ? nl - 1 : nl;
+        if (nl >= 0 && len <= max)
+        {
+            // The first physical line fits: a quoted field opened on it runs on over more lines than the limit holds.
+            // Skip only that line, so that an unbalanced quote costs one line.
+            var line = unread[..len].ToArray();
+            _window.Start += nl + 1;
+            _nextLine++;
+            LastError = new RetailRecordError(LineNumber, null, Preview(line), string.Create(CultureInfo.InvariantCulture,
+                $"a quoted field opened on this line is not closed within the record limit ({max:N0} bytes): an unbalanced double quote, or a record too long"), line);
+            return DelimitedReadResult.Error;
+        }
+        // The physical line itself is longer than the limit: keep its first bytes, and count the rest while skipping it.
+        var head = unread[..Math.Min(unread.Length, max)].ToArray();
+        long length = 0;
+        bool endsWithCr = false;
         while (true)
         {
-            int k = _window.Unread.IndexOf((byte)'\n');
-            if (k >= 0) { _window.Start += k + 1; break; }
+            var chunk = _window.Unread;
+            int k = chunk.IndexOf((byte)'\n');
+            if (k >= 0)
+            {
+                length += k;
+                if (k > 0 ? chunk[k - 1] == '\r' : endsWithCr) length--;
+                _window.Start += k + 1;
+                break;
+            }
+            length += chunk.Length;
+            if (chunk.Length > 0) endsWithCr = chunk[^1] == '\r';
             _window.DiscardUnread();
             if (!_window.Fill()) break;
         }
         _nextLine++;
-        LastError = new RetailRecordError(LineNumber, null, Encoding.UTF8.GetString(prefix.AsSpan(0, Math.Min(prefix.Length, 200))),
-            $"record longer than MaxRecordBytes ({_options.MaxRecordBytes}) or more than one line of it without a closing quote", prefix);
+        LastError = TooLong(head, length);
         return DelimitedReadResult.Error;
     }
+
+    private RetailRecordError TooLong(ReadOnlySpan<byte> head, long length) =>
+        new(LineNumber, null, Preview(head), string.Create(CultureInfo.InvariantCulture,
+            $"record too long ({length:N0} bytes, limit {_options.MaxRecordBytes:N0})"), head.ToArray()) { RecordBytes = length };
+
+    private static string Preview(ReadOnlySpan<byte> raw) => Encoding.UTF8.GetString(raw[..Math.Min(raw.Length, 200)]);
 
     private enum Status { Ok, Error, NeedMore, End }
 
@@ -232,7 +288,9 @@ public sealed class DelimitedReader : IDisposable
         int baseOffset = _window.Start;
         if (!_bomChecked)
         {
-            if (data.Length < 3 && !final) return Status.NeedMore;
+            if (data.Length < EncodingSniffer.BytesNeeded && !final) return Status.NeedMore;
+            if (_sniffEncoding && EncodingSniffer.Detect(data[..Math.Min(data.Length, EncodingSniffer.BytesNeeded)]) is { } encoding)
+                throw EncodingSniffer.Error(encoding, data[..Math.Min(data.Length, EncodingSniffer.BytesNeeded)]);
             _bomChecked = true;
             if (data.StartsWith("\uFEFF"u8))
             {

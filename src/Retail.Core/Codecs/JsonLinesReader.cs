@@ -1,10 +1,13 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 
 namespace Retail.Codecs;
 
 /// <summary>
 /// Reads JSON lines (one <see cref="RetailJson"/> object per line) from a stream in constant memory.
-/// Blank lines are ignored; <c>\r\n</c> endings and a UTF-8 byte order mark are accepted.
+/// Blank lines are ignored; <c>\r\n</c> endings and a UTF-8 byte order mark are accepted. A record that breaks a rule of
+/// <see cref="RetailRecordValidation"/> is a bad line, like malformed JSON; a line longer than
+/// <see cref="RetailReaderOptions.MaxRecordBytes"/> is a bad line "record too long (N bytes, limit M)".
 /// </summary>
 public sealed class JsonLinesReader : IDisposable
 {
@@ -16,11 +19,23 @@ public sealed class JsonLinesReader : IDisposable
     private bool _bomChecked;
 
     /// <summary>Reads from <paramref name="stream"/>, which is disposed with the reader unless <paramref name="leaveOpen"/>.</summary>
+    /// <exception cref="RetailFormatException">The input is UTF-16 or UTF-32, not UTF-8 (its first bytes are read here to tell).</exception>
     public JsonLinesReader(Stream stream, RetailReaderOptions? options = null, bool leaveOpen = false)
     {
         _options = options ?? new RetailReaderOptions();
         _options.Validate();
         _window = new ByteWindow(stream, _options.MaxRecordBytes + 2, leaveOpen);
+        try
+        {
+            while (_window.End - _window.Start < EncodingSniffer.BytesNeeded && _window.Fill()) { }
+            var start = _window.Unread[..Math.Min(_window.Unread.Length, EncodingSniffer.BytesNeeded)];
+            if (EncodingSniffer.Detect(start) is { } encoding) throw EncodingSniffer.Error(encoding, start);
+        }
+        catch
+        {
+            _window.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Records returned so far.</summary>
@@ -52,20 +67,28 @@ public sealed class JsonLinesReader : IDisposable
     /// <exception cref="RetailFormatException">A bad line in strict mode.</exception>
     public bool TryReadUtf8(out RetailRecordUtf8 record)
     {
-        while (TryReadLine(out var line, out long lineNumber, out bool oversized))
+        while (TryReadLine(out var line, out long lineNumber, out long oversizedLength))
         {
-            if (oversized)
+            if (oversizedLength == 0 && line.Length > _options.MaxRecordBytes) oversizedLength = line.Length;
+            if (oversizedLength > 0)
             {
-                Report(new RetailRecordError(lineNumber, null, System.Text.Encoding.UTF8.GetString(line[..Math.Min(line.Length, 200)]),
-                    $"line longer than MaxRecordBytes ({_options.MaxRecordBytes})", line[..Math.Min(line.Length, 1024)].ToArray()));
+                var head = line[..Math.Min(line.Length, _options.MaxRecordBytes)];
+                Report(new RetailRecordError(lineNumber, null, System.Text.Encoding.UTF8.GetString(head[..Math.Min(head.Length, 200)]),
+                    string.Create(CultureInfo.InvariantCulture, $"record too long ({oversizedLength:N0} bytes, limit {_options.MaxRecordBytes:N0})"),
+                    head.ToArray()) { RecordBytes = oversizedLength });
                 continue;
             }
             if (IsBlank(line)) continue;
             if (RetailJson.TryParseUtf8(line, ref _unescaped, out record, out var field, out var reason))
             {
-                RecordCount++;
-                LineNumber = lineNumber;
-                return true;
+                if (RetailRecordValidation.TryValidate(in record, out var violation))
+                {
+                    RecordCount++;
+                    LineNumber = lineNumber;
+                    return true;
+                }
+                Report(new RetailRecordError(lineNumber, violation.Field, violation.Value, violation.Reason, line.ToArray()));
+                continue;
             }
             Report(RetailJson.MakeError(lineNumber, line, field, reason));
         }
@@ -91,9 +114,13 @@ public sealed class JsonLinesReader : IDisposable
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.Trim(" \t\r"u8).IsEmpty;
 
-    private bool TryReadLine(out ReadOnlySpan<byte> line, out long lineNumber, out bool oversized)
+    /// <summary>
+    /// The next physical line. A line longer than the window comes back as its first window's worth of bytes, with
+    /// <paramref name="oversizedLength"/> its whole length (counted while the rest is skipped); otherwise that is 0.
+    /// </summary>
+    private bool TryReadLine(out ReadOnlySpan<byte> line, out long lineNumber, out long oversizedLength)
     {
-        oversized = false;
+        oversizedLength = 0;
         lineNumber = _nextLine;
         int scanFrom = _window.Start;
         while (true)
@@ -110,20 +137,32 @@ public sealed class JsonLinesReader : IDisposable
             }
             if (_window.Full)
             {
-                // Oversized: report a prefix, then skip to the next newline.
+                // Oversized: keep the start, then skip to the next newline, counting.
                 line = Slice(_window.Start, _window.End);
                 var copy = line.ToArray();
+                long length = copy.Length;
+                bool endsWithCr = _window.End > _window.Start && _window.Buffer[_window.End - 1] == '\r'; // Slice dropped it
+                if (endsWithCr) length++;
                 _window.DiscardUnread();
                 while (true)
                 {
                     if (!_window.Fill()) break;
-                    int k = _window.Unread.IndexOf((byte)'\n');
-                    if (k >= 0) { _window.Start += k + 1; break; }
+                    var chunk = _window.Unread;
+                    int k = chunk.IndexOf((byte)'\n');
+                    if (k >= 0)
+                    {
+                        length += k;
+                        if (k > 0 ? chunk[k - 1] == '\r' : endsWithCr) length--;
+                        _window.Start += k + 1;
+                        break;
+                    }
+                    length += chunk.Length;
+                    endsWithCr = chunk[^1] == '\r';
                     _window.DiscardUnread();
                 }
                 _nextLine++;
                 line = copy;
-                oversized = true;
+                oversizedLength = length;
                 return true;
             }
             int consumed = _window.End - _window.Start; // already scanned: no newline there

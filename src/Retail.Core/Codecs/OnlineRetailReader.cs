@@ -21,13 +21,16 @@ public sealed class OnlineRetailReaderOptions : RetailReaderOptions
 /// <para>The header is matched by name, in any order and case: <c>Invoice</c> (or <c>InvoiceNo</c>),
 /// <c>StockCode</c>, <c>Description</c>, <c>Quantity</c>, <c>InvoiceDate</c>, <c>Price</c> (or
 /// <c>UnitPrice</c>), <c>Customer ID</c> (or <c>Customer_ID</c>, <c>CustomerID</c>), <c>Country</c>.
-/// Other columns are ignored.</para>
+/// Other columns are ignored. A header that names one field twice (two <c>Price</c> columns, or both <c>Customer ID</c>
+/// and <c>Customer_ID</c>) is ambiguous and rejected, naming both columns.</para>
 /// <para>Values are kept exactly: descriptions are not trimmed, <c>13085.0</c>-style customer ids stay
 /// text, an empty customer id stays empty, cancellations (<c>C…</c> invoices, negative quantities)
 /// are ordinary rows. Dates may be <c>2009-12-01 07:45:00</c> or <c>12/1/2010 08:26</c>.</para>
 /// <para>A bad row (unbalanced quote, wrong field count, non-numeric Quantity or Price, unparseable
-/// date, invalid UTF-8, oversized) throws <see cref="RetailFormatException"/> in strict mode, or is
-/// skipped, counted and reported through <see cref="RetailReaderOptions.OnError"/> in lenient mode.</para>
+/// date, invalid UTF-8, oversized, or a record that breaks a rule of <see cref="RetailRecordValidation"/> such as a
+/// price with more than 4 decimal places) throws <see cref="RetailFormatException"/> in strict mode, or is
+/// skipped, counted and reported through <see cref="RetailReaderOptions.OnError"/> in lenient mode. A UTF-16 or UTF-32
+/// file is rejected whole, naming its encoding.</para>
 /// </remarks>
 public sealed class OnlineRetailReader : IDisposable
 {
@@ -40,7 +43,7 @@ public sealed class OnlineRetailReader : IDisposable
         new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), options);
 
     /// <summary>Reads from <paramref name="stream"/>, disposed with the reader unless <paramref name="leaveOpen"/>.</summary>
-    /// <exception cref="RetailFormatException">The header is missing or lacks a required column.</exception>
+    /// <exception cref="RetailFormatException">The header is missing, lacks a required column or names one twice, or the input is UTF-16 or UTF-32.</exception>
     public OnlineRetailReader(Stream stream, OnlineRetailReaderOptions? options = null, bool leaveOpen = false)
     {
         _options = options ?? new OnlineRetailReaderOptions();
@@ -146,7 +149,7 @@ internal sealed class OnlineRetailColumns
     public int FieldCount { get; }
 
     /// <summary>Reads the header row and maps its columns by name.</summary>
-    /// <exception cref="RetailFormatException">No header, or a required column is missing.</exception>
+    /// <exception cref="RetailFormatException">No header, a required column is missing, or a field is named by two columns.</exception>
     public static OnlineRetailColumns ReadHeader(DelimitedReader reader)
     {
         DelimitedReadResult r = reader.Read();
@@ -162,8 +165,16 @@ internal sealed class OnlineRetailColumns
             if (i == 0 && name.StartsWith('\uFEFF')) name = name[1..];
             for (int c = 0; c < 8; c++)
             {
-                if (columns[c] < 0 && HeaderAliases[c].Any(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase)))
-                    columns[c] = i;
+                if (!HeaderAliases[c].Any(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase))) continue;
+                if (columns[c] >= 0)
+                {
+                    string first = reader.GetString(columns[c]).Trim();
+                    if (columns[c] == 0 && first.StartsWith('\uFEFF')) first = first[1..];
+                    throw new RetailFormatException(new RetailRecordError(reader.LineNumber, HeaderAliases[c][0], Encoding.UTF8.GetString(reader.RawRecord),
+                        $"ambiguous header: columns {columns[c] + 1} (\"{first}\") and {i + 1} (\"{name}\") both name {HeaderAliases[c][0]}; keep one of them",
+                        reader.RawRecord.ToArray()));
+                }
+                columns[c] = i;
             }
         }
         var missing = Enumerable.Range(0, 8).Where(c => columns[c] < 0).Select(c => HeaderAliases[c][0]).ToArray();
@@ -198,7 +209,7 @@ internal sealed class OnlineRetailColumns
             error = RowError(reader, RetailFields.Price, Encoding.UTF8.GetString(p), "not a decimal number");
             return false;
         }
-        record = new RetailTransaction
+        var converted = new RetailTransaction
         {
             Invoice = reader.GetString(_columns[0]),
             StockCode = reader.GetString(_columns[1]),
@@ -209,6 +220,14 @@ internal sealed class OnlineRetailColumns
             CustomerId = reader.GetString(_columns[6]),
             Country = reader.GetString(_columns[7]),
         };
+        if (!RetailRecordValidation.TryValidate(converted, out var violation))
+        {
+            // The price as the file wrote it; other values as the validation shows them (control characters escaped).
+            string raw = violation.Field == RetailFields.Price ? Encoding.UTF8.GetString(reader.GetUtf8(_columns[5])) : violation.Value;
+            error = RowError(reader, violation.Field, raw, violation.Reason);
+            return false;
+        }
+        record = converted;
         error = null;
         return true;
     }

@@ -15,9 +15,20 @@ public enum BadRecordMode
 /// <param name="Column">The column or field at fault, or <c>null</c> when the row as a whole is bad (wrong field count, unbalanced quote, bad JSON).</param>
 /// <param name="RawText">The offending value, or the whole row when <paramref name="Column"/> is <c>null</c>.</param>
 /// <param name="Reason">What is wrong, in words.</param>
-/// <param name="RawRecord">The whole row exactly as read (without its line terminator), so it can be routed to an error output.</param>
+/// <param name="RawRecord">The row exactly as read (without its line terminator), so it can be routed to an error output: whole,
+/// unless the row was longer than the reader's <c>MaxRecordBytes</c>, when it is the row's first <c>MaxRecordBytes</c> bytes
+/// (<see cref="RecordBytes"/> then says how long the row was).</param>
 public sealed record RetailRecordError(long LineNumber, string? Column, string RawText, string Reason, ReadOnlyMemory<byte> RawRecord)
 {
+    /// <summary>
+    /// The row's whole length in bytes (without its line terminator): <see cref="RawRecord"/>'s length, or more when
+    /// the row was too long to keep (<see cref="IsTruncated"/>).
+    /// </summary>
+    public long RecordBytes { get; init; } = RawRecord.Length;
+
+    /// <summary>Whether <see cref="RawRecord"/> holds only the start of a row that was too long to keep.</summary>
+    public bool IsTruncated => RecordBytes > RawRecord.Length;
+
     /// <summary>A one-line description: <c>line 12, column Quantity ("abc"): not an integer</c>.</summary>
     public override string ToString() => Column is null
         ? $"line {LineNumber}: {Reason}: {Quote(RawText)}"
@@ -50,7 +61,11 @@ public class RetailReaderOptions
     /// <summary>Called for every bad row in <see cref="BadRecordMode.Lenient"/> mode.</summary>
     public Action<RetailRecordError>? OnError { get; set; }
 
-    /// <summary>Largest row accepted, in bytes (default 1 MiB, Kinesis's record limit). Longer rows are bad rows; memory stays bounded.</summary>
+    /// <summary>
+    /// Largest row accepted, in bytes, without its line terminator (default 1 MiB, Kinesis's record limit). A longer row
+    /// is a bad row whose reason says "record too long (N bytes, limit M)" and whose <see cref="RetailRecordError.RawRecord"/>
+    /// holds its first <see cref="MaxRecordBytes"/> bytes; memory stays bounded.
+    /// </summary>
     public int MaxRecordBytes { get; set; } = 1024 * 1024;
 
     internal void Validate()

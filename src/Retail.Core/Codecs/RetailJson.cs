@@ -11,7 +11,9 @@ namespace Retail.Codecs;
 /// The JSON form of a <see cref="RetailTransaction"/>: one flat object with the workshop's field
 /// names, <c>InvoiceDate</c> as <c>"yyyy-MM-dd HH:mm:ss"</c>, <c>Quantity</c> and <c>Price</c> as
 /// numbers and every text field as a string. Non-ASCII text (e.g. <c>£</c>) is written as UTF-8, not
-/// escaped.
+/// escaped. An object that names a field twice is rejected as ambiguous. <see cref="Parse"/> and <see cref="TryParse(ReadOnlySpan{byte}, out RetailTransaction?, out string?)"/>
+/// check the JSON form only; the rules a record must meet to enter the lake are <see cref="RetailRecordValidation"/>'s,
+/// which <see cref="JsonLinesReader"/> and <see cref="Delivery.JsonRecordDecoder"/> apply as well.
 /// </summary>
 public static class RetailJson
 {
@@ -145,6 +147,8 @@ public static class RetailJson
                 if (reader.TokenType == JsonTokenType.EndObject) break;
                 // Property name, then its value.
                 int which = Which(ref reader);
+                if (which >= 0 && (seen & (1 << which)) != 0)
+                    return Fail(RetailFields.All[which], "appears twice in the object, which is ambiguous", out field, out reason);
                 if (!reader.Read()) break;
                 switch (which)
                 {

@@ -54,7 +54,7 @@ internal static class DemoCommand
         bufferSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 128) r.AddError($"--buffer-size-mb must be 1 to 128, got {r.GetValueOrDefault<int>()}."); });
         bufferInterval.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 900) r.AddError($"--buffer-interval must be 0 to 900, got {r.GetValueOrDefault<int>()}."); });
         shards.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError($"--shards must be 1 to 64, got {r.GetValueOrDefault<int>()}."); });
-        input.Validators.Add(r => { if (r.GetValueOrDefault<FileInfo?>() is { Exists: false } f) r.AddError($"--input-file {f.FullName} does not exist."); });
+        input.Validators.Add(r => { if (r.GetValueOrDefault<FileInfo?>() is { Exists: false } f) r.AddError(Directory.Exists(f.FullName) ? $"--input-file {f.FullName} is a directory; give a file." : $"--input-file {f.FullName} does not exist."); });
         command.SetAction(async (r, ct) =>
         {
             var settings = new DemoSettings(
@@ -309,22 +309,40 @@ internal static class DemoCommand
         return n;
     }
 
-    private static string ReadHeader(string path)
+    internal static string ReadHeader(string path)
     {
-        using var reader = new DelimitedReader(File.OpenRead(path));
-        if (reader.Read() != DelimitedReadResult.Record) throw new CliException($"--input-file {path} has no header row.", 2);
-        string header = Encoding.UTF8.GetString(reader.RawRecord);
-        // Fails here, before anything runs, if a column is missing.
-        try { _ = new OnlineRetailCsvRowDecoder(header); }
-        catch (RetailFormatException e) { throw new CliException($"--input-file {path}: {e.Message}", 2, e); }
-        return header;
+        try
+        {
+            // The same checks as the reader's (encoding, missing or ambiguous columns), before anything runs.
+            using var reader = new DelimitedReader(File.OpenRead(path));
+            var result = reader.Read();
+            if (result == DelimitedReadResult.End) throw new CliException($"--input-file {path} is empty: expected a header row.", 2);
+            if (result == DelimitedReadResult.Error) throw new CliException($"--input-file {path}: unreadable header row: {reader.LastError}", 2);
+            string header = Encoding.UTF8.GetString(reader.RawRecord);
+            _ = new OnlineRetailCsvRowDecoder(header);
+            return header;
+        }
+        catch (RetailFormatException e)
+        {
+            throw new CliException($"--input-file {path}: {e.Message}", 2, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read --input-file {path}: {e.Message}", 2, e);
+        }
     }
 
-    /// <summary>Sends every data row as it is (good and bad alike: the delivery's decoder routes bad rows to the error output with their reason).</summary>
-    private static async Task<long> ProduceCsvAsync(IRecordStream stream, string path, ulong seed, CancellationToken ct)
+    /// <summary>
+    /// Sends every data row as it is (good and bad alike: the delivery's decoder routes bad rows to the error output with
+    /// their reason). A row too long for one stream record is sent as its first bytes and a note of its size
+    /// (<see cref="OnlineRetailCsvRowDecoder.CreateTooLongRowRecord"/>), so its error record says "record too long (N
+    /// bytes, limit M)".
+    /// </summary>
+    internal static async Task<long> ProduceCsvAsync(IRecordStream stream, string path, ulong seed, CancellationToken ct)
     {
         var random = new Random(unchecked((int)seed));
-        using var reader = new DelimitedReader(File.OpenRead(path), new DelimitedReaderOptions { MaxRecordBytes = StreamLimits.MaxRecordBytes - 16 });
+        const int maxRow = OnlineRetailCsvRowDecoder.DefaultMaxRowBytes;
+        using var reader = new DelimitedReader(File.OpenRead(path), new DelimitedReaderOptions { MaxRecordBytes = maxRow });
         await using var producer = new StreamProducer(stream);
         reader.Read(); // header
         int headerFields = reader.FieldCount;
@@ -340,7 +358,9 @@ internal static class DemoCommand
                 if (reader.FieldCount != headerFields) reader.ResyncAfterFirstLine();
                 raw = reader.RawRecord.ToArray();
             }
-            else raw = reader.LastError!.RawRecord.ToArray();
+            else if (reader.LastError!.IsTruncated)
+                raw = OnlineRetailCsvRowDecoder.CreateTooLongRowRecord(reader.LastError.RawRecord.Span, reader.LastError.RecordBytes, maxRow);
+            else raw = reader.LastError.RawRecord.ToArray();
             await producer.AddAsync(StreamProducer.WorkshopPartitionKey(random), raw, ct).ConfigureAwait(false);
             n++;
         }

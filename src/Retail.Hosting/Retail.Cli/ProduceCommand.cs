@@ -163,7 +163,12 @@ internal static class ProduceCommand
             return new Source(generator.Generate(s.MaxCount ?? 10), null);
         }
 
-        if (!s.InputFile.Exists) throw new CliException($"--input-file {s.InputFile.FullName} does not exist.", 2);
+        if (!s.InputFile.Exists)
+        {
+            throw new CliException(Directory.Exists(s.InputFile.FullName)
+                ? $"--input-file {s.InputFile.FullName} is a directory; give a file."
+                : $"--input-file {s.InputFile.FullName} does not exist.", 2);
+        }
         string format = s.InFormat ?? (s.InputFile.Extension.ToLowerInvariant() switch
         {
             ".tsv" => "tsv",

@@ -323,7 +323,7 @@ internal sealed class HourCompactionRun
             }
             catch (RetailFormatException e)
             {
-                throw new CompactionException($"{o.Key} line {e.Error.LineNumber}: {(e.Error.Column is null ? "" : e.Error.Column + ": ")}{e.Error.Reason}");
+                throw new CompactionException($"{o.Key} line {e.Error.LineNumber}: {(e.Error.Column is null ? "" : $"{e.Error.Column} ({e.Error.RawText}): ")}{e.Error.Reason}");
             }
             if (rows.Count > 0) batches.TryWrite(rows);
             else ReturnRows(rows);

@@ -96,7 +96,12 @@ public class JsonLinesTests
         using var reader = new JsonLinesReader(new MemoryStream(Encoding.UTF8.GetBytes(huge + good)),
             new RetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add, MaxRecordBytes = 1024 });
         Assert.Equal(Sample, Assert.Single(reader.ReadAll()));
-        Assert.Contains("MaxRecordBytes", Assert.Single(errors).Reason);
+        var error = Assert.Single(errors);
+        int length = huge.Length - 1;
+        Assert.Equal($"record too long ({length:N0} bytes, limit 1,024)", error.Reason);
+        Assert.Equal(length, error.RecordBytes);
+        Assert.True(error.IsTruncated);
+        Assert.Equal(Encoding.UTF8.GetBytes(huge)[..1024], error.RawRecord.ToArray());
     }
 
     [Theory]
@@ -144,5 +149,75 @@ public class JsonLinesTests
         Assert.True(reader.TryRead(out var record));
         Assert.Equal(record, fromUtf8);
         Assert.Equal(" £ 🎄 ", record.Description);
+    }
+
+    private static string Line(string price = "1.5", string description = "X", string extra = "") =>
+        "{\"Invoice\":\"1\",\"StockCode\":\"2\",\"Description\":\"" + description + "\",\"Quantity\":6,\"InvoiceDate\":\"2010-12-01 08:26:00\"," +
+        "\"Price\":" + price + ",\"Customer_ID\":\"\",\"Country\":\"UK\"" + extra + "}\n";
+
+    private static (List<RetailTransaction> Rows, List<RetailRecordError> Errors) ReadLenient(string jsonLines)
+    {
+        var errors = new List<RetailRecordError>();
+        using var reader = new JsonLinesReader(new MemoryStream(Encoding.UTF8.GetBytes(jsonLines)), new RetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add });
+        return (reader.ReadAll().ToList(), errors);
+    }
+
+    [Theory]
+    [InlineData(",\"Price\":2", RetailFields.Price)]
+    [InlineData(",\"Customer_ID\":\"13085.0\"", RetailFields.CustomerId)]
+    public void JsonLinesReader_FieldTwice_BadLineNamingTheField(string extra, string field)
+    {
+        var (rows, errors) = ReadLenient(Line() + Line(extra: extra));
+        Assert.Single(rows);
+        var error = Assert.Single(errors);
+        Assert.Equal(2, error.LineNumber);
+        Assert.Equal(field, error.Column);
+        Assert.Equal("appears twice in the object, which is ambiguous", error.Reason);
+    }
+
+    [Theory]
+    [InlineData("1.234567", RetailFields.Price, "1.234567", "has more than 4 decimal places")]
+    [InlineData("100000000000000", RetailFields.Price, "100000000000000", "does not fit DECIMAL(18,4)")]
+    public void JsonLinesReader_RecordBreaksValidation_BadLineWithTheValidationsReason(string price, string field, string value, string words)
+    {
+        var (rows, errors) = ReadLenient(Line() + Line(price));
+        Assert.Single(rows);
+        var error = Assert.Single(errors);
+        Assert.Equal(2, error.LineNumber);
+        Assert.Equal(field, error.Column);
+        Assert.Equal(value, error.RawText);
+        Assert.False(RetailRecordValidation.TryValidate(rows[0] with { Price = decimal.Parse(price, System.Globalization.CultureInfo.InvariantCulture) }, out var violation));
+        Assert.Equal(violation.Reason, error.Reason);
+        Assert.Contains(words, error.Reason, StringComparison.Ordinal);
+        Assert.Equal(Line(price)[..^1], Encoding.UTF8.GetString(error.RawRecord.Span));
+    }
+
+    [Fact]
+    public void JsonLinesReader_EscapedNulInText_BadLine()
+    {
+        var (rows, errors) = ReadLenient(Line(description: "A\\u0000B"));
+        Assert.Empty(rows);
+        Assert.Equal(RetailFields.Description, Assert.Single(errors).Column);
+        Assert.Contains("NUL character", errors[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("utf-16", "UTF-16LE (byte order mark FF FE)")]
+    [InlineData("utf-16BE", "UTF-16BE (byte order mark FE FF)")]
+    [InlineData("utf-32", "UTF-32LE (byte order mark FF FE 00 00)")]
+    public void JsonLinesReader_WideEncoding_SaysToConvertNamingIt(string encodingName, string expected)
+    {
+        var encoding = Encoding.GetEncoding(encodingName);
+        byte[] bytes = [.. encoding.GetPreamble(), .. encoding.GetBytes(Line())];
+        var ex = Assert.Throws<RetailFormatException>(() => new JsonLinesReader(new MemoryStream(bytes), new RetailReaderOptions { Mode = BadRecordMode.Lenient }));
+        Assert.Contains("the input is " + expected + ", not UTF-8: convert it to UTF-8", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JsonLinesReader_EmptyOrTinyInput_IsNotMistakenForAWideEncoding()
+    {
+        Assert.Empty(new JsonLinesReader(new MemoryStream([])).ReadAll());
+        Assert.Empty(new JsonLinesReader(new MemoryStream("\n"u8.ToArray())).ReadAll());
+        Assert.Single(new JsonLinesReader(new MemoryStream(Encoding.UTF8.GetBytes(Line()))).ReadAll());
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.VisualBasic.FileIO;
 using Retail.Codecs;
@@ -200,7 +201,12 @@ public class OnlineRetailReaderTests
         var errors = new List<RetailRecordError>();
         var rows = ReadAll(csv, new OnlineRetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add, MaxRecordBytes = 1024 });
         Assert.Equal("SMALL", Assert.Single(rows).Description);
-        Assert.Contains("MaxRecordBytes", Assert.Single(errors).Reason);
+        var error = Assert.Single(errors);
+        string row = $"1,2,{big},1,2010-12-01 08:45:00,1.5,,UK";
+        Assert.Equal($"record too long ({row.Length:N0} bytes, limit 1,024)", error.Reason);
+        Assert.Equal(row.Length, error.RecordBytes);
+        Assert.Equal(Encoding.UTF8.GetBytes(row)[..1024], error.RawRecord.ToArray());
+        Assert.Equal(2, error.LineNumber);
     }
 
     [Fact]
@@ -225,5 +231,112 @@ public class OnlineRetailReaderTests
             Assert.Equal($"DESC, \"{i}\" ", rows[i].Description);
             Assert.Equal(i % 1000 + 0.25m, rows[i].Price);
         }
+    }
+
+    [Theory]
+    [InlineData("Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country,Price", "columns 6 (\"Price\") and 9 (\"Price\") both name Price")]
+    [InlineData("Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country,Customer_ID", "columns 7 (\"Customer ID\") and 9 (\"Customer_ID\") both name Customer ID")]
+    [InlineData("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country,invoice", "columns 1 (\"InvoiceNo\") and 9 (\"invoice\") both name Invoice")]
+    public void Constructor_HeaderNamesAFieldTwice_RejectedNamingBothColumns(string header, string reason)
+    {
+        var ex = Assert.Throws<RetailFormatException>(() => ReadAll(header + "\n1,2,X,1,2010-12-01 08:45:00,1.5,,UK,9\n"));
+        Assert.Contains("ambiguous header: " + reason, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, ex.Error.LineNumber);
+    }
+
+    public static TheoryData<string, byte[]> WideEncodings()
+    {
+        string csv = Header + "1,2,X,1,2010-12-01 08:45:00,1.5,,UK\n";
+        return new()
+        {
+            { "UTF-16LE (byte order mark FF FE)", [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(csv)] },
+            { "UTF-16BE (byte order mark FE FF)", [.. Encoding.BigEndianUnicode.GetPreamble(), .. Encoding.BigEndianUnicode.GetBytes(csv)] },
+            { "UTF-32LE (byte order mark FF FE 00 00)", [.. Encoding.UTF32.GetPreamble(), .. Encoding.UTF32.GetBytes(csv)] },
+            { "UTF-32BE (byte order mark 00 00 FE FF)", [.. new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetPreamble(), .. new UTF32Encoding(true, true).GetBytes(csv)] },
+            { "UTF-16LE (no byte order mark", Encoding.Unicode.GetBytes(csv) },
+            { "UTF-16BE (no byte order mark", Encoding.BigEndianUnicode.GetBytes(csv) },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(WideEncodings))]
+    public void Constructor_Utf16OrUtf32Input_SaysToConvertNamingTheEncoding(string encoding, byte[] bytes)
+    {
+        foreach (var mode in new[] { BadRecordMode.Strict, BadRecordMode.Lenient })
+        {
+            var ex = Assert.Throws<RetailFormatException>(() => new OnlineRetailReader(new MemoryStream(bytes), new OnlineRetailReaderOptions { Mode = mode }));
+            Assert.Contains("the input is " + encoding, ex.Message, StringComparison.Ordinal);
+            Assert.Contains("not UTF-8: convert it to UTF-8", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("iconv -f " + encoding[..8], ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void TryRead_PriceWithMoreThanFourDecimals_BadRowWithLineColumnRawValueAndTheValidationsReason()
+    {
+        var (rows, errors) = ReadLenient(Header + "1,2,X,1,2010-12-01 08:45:00,1.5,,UK\n3,4,Y,1,2010-12-01 08:45:00,1.234567,,UK\n");
+        Assert.Single(rows);
+        var error = Assert.Single(errors);
+        Assert.False(RetailRecordValidation.TryValidate(rows[0] with { Price = 1.234567m }, out var violation));
+        Assert.Equal(3, error.LineNumber);
+        Assert.Equal(RetailFields.Price, error.Column);
+        Assert.Equal("1.234567", error.RawText);
+        Assert.Equal(violation.Reason, error.Reason);
+        Assert.Equal($"line 3, column Price (\"1.234567\"): {violation.Reason}", error.ToString());
+    }
+
+    [Fact]
+    public void TryRead_NulInDescription_BadRowShowingItEscaped()
+    {
+        var (rows, errors) = ReadLenient(Header + "1,2,A\0B,1,2010-12-01 08:45:00,1.5,,UK\n");
+        Assert.Empty(rows);
+        var error = Assert.Single(errors);
+        Assert.Equal(RetailFields.Description, error.Column);
+        Assert.Equal("A\\u0000B", error.RawText);
+        Assert.Contains("NUL character", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryRead_RowManyBuffersLongEndingInCrLf_SizeCountedWholeWithoutTerminator()
+    {
+        string big = new('x', 300_000);
+        string row = $"1,2,{big},1,2010-12-01 08:45:00,1.5,,UK";
+        var errors = new List<RetailRecordError>();
+        var rows = ReadAll(Header + row + "\r\n3,4,SMALL,1,2010-12-01 08:45:00,1.5,,UK\r\n",
+            new OnlineRetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add, MaxRecordBytes = 1000 });
+        Assert.Equal("SMALL", Assert.Single(rows).Description);
+        var error = Assert.Single(errors);
+        Assert.Equal($"record too long ({row.Length:N0} bytes, limit 1,000)", error.Reason);
+        Assert.Equal(row.Length, error.RecordBytes);
+        Assert.Equal(1000, error.RawRecord.Length);
+    }
+
+    [Fact]
+    public void TryRead_RowJustOverTheLimitWithinTheWindow_TooLongAtTheExactLimit()
+    {
+        // 1,001 bytes fit the reader's window (which has room for a terminator and pool rounding) but not the limit.
+        const string tail = ",1,2010-12-01 08:45:00,1.5,,UK";
+        string row = "1,2," + new string('x', 1001 - 4 - tail.Length) + tail;
+        Assert.Equal(1001, row.Length);
+        var errors = new List<RetailRecordError>();
+        var rows = ReadAll(Header + row + "\n", new OnlineRetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add, MaxRecordBytes = 1000 });
+        Assert.Empty(rows);
+        Assert.Equal("record too long (1,001 bytes, limit 1,000)", Assert.Single(errors).Reason);
+        string fits = row[1..];
+        Assert.Single(ReadAll(Header + fits + "\n", new OnlineRetailReaderOptions { MaxRecordBytes = 1000 }));
+    }
+
+    [Fact]
+    public void TryRead_QuoteNotClosedWithinTheLimit_CostsOnlyItsLine()
+    {
+        var sb = new StringBuilder(Header).Append("1,2,\"OPEN,1,2010-12-01 08:45:00,1.5,,UK\n");
+        for (int i = 0; i < 100; i++) sb.Append(CultureInfo.InvariantCulture, $"{i},4,SMALL,1,2010-12-01 08:45:00,1.5,,UK\n");
+        var errors = new List<RetailRecordError>();
+        var rows = ReadAll(sb.ToString(), new OnlineRetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add, MaxRecordBytes = 1000 });
+        Assert.Equal(100, rows.Count);
+        var error = Assert.Single(errors);
+        Assert.Equal(2, error.LineNumber);
+        Assert.Contains("not closed within the record limit (1,000 bytes)", error.Reason, StringComparison.Ordinal);
+        Assert.Equal("1,2,\"OPEN,1,2010-12-01 08:45:00,1.5,,UK", Encoding.UTF8.GetString(error.RawRecord.Span));
     }
 }
