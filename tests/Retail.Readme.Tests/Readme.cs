@@ -8,7 +8,7 @@ namespace Retail.Readme.Tests;
 /// </summary>
 /// <param name="Name">The heading it comes from ("Quick start (no dependency injection)"), with " (2)", " (3)", … for a second block under one heading.</param>
 /// <param name="Code">The block, exactly as written.</param>
-/// <param name="Line">Line of README.md where the block starts.</param>
+/// <param name="Line">Line of README.md (from 1) of the block's opening ```csharp.</param>
 /// <param name="Packages">The ids of the <c>dotnet add package</c> lines between the heading and the block.</param>
 /// <param name="ExpectedOutput">The lines of the ```text block that follows the block (before the next heading or C# block), or null when there is none.</param>
 internal sealed record ReadmeSnippet(string Name, string Code, int Line, IReadOnlyList<string> Packages, IReadOnlyList<string>? ExpectedOutput)
