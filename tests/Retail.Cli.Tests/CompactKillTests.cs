@@ -118,7 +118,7 @@ public sealed class CompactKillTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     /// <summary>The built <c>retail</c> command (not started) with <paramref name="tmp"/> as its temporary folder.</summary>
-    private static Process RetailProcess(string tmp, params string[] args)
+    internal static Process RetailProcess(string tmp, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -127,6 +127,9 @@ public sealed class CompactKillTests(Xunit.Abstractions.ITestOutputHelper output
             UseShellExecute = false,
         };
         start.ArgumentList.Add("exec");
+        // The test project's dependency file: it knows where DuckDB's native library lies in this folder.
+        start.ArgumentList.Add("--depsfile");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Retail.Cli.Tests.deps.json"));
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "retail.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["TMPDIR"] = tmp;
@@ -134,13 +137,13 @@ public sealed class CompactKillTests(Xunit.Abstractions.ITestOutputHelper output
         return new Process { StartInfo = start };
     }
 
-    private static List<string> LakeTemporaries(string lake) =>
+    internal static List<string> LakeTemporaries(string lake) =>
         Directory.EnumerateFiles(lake, TempMarker + "*", SearchOption.AllDirectories).ToList();
 
     /// <summary>What the compactor left in its temporary folder (its work folders and their lock files).</summary>
     private static List<string> WorkEntries(string tmp) => Directory.EnumerateFileSystemEntries(tmp, "retail-*").ToList();
 
-    private static async Task<List<string>> QueryAsync(string lake, string sql)
+    internal static async Task<List<string>> QueryAsync(string lake, string sql)
     {
         var q = await CliRunner.RunAsync("query", sql, "--lake", lake, "--format", "csv");
         Assert.True(q.ExitCode == 0, q.Stderr);

@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace Retail.Storage;
 
 /// <summary>
@@ -8,7 +9,13 @@ namespace Retail.Storage;
 /// </summary>
 public sealed class LocalFolderObjectStore : IObjectStore
 {
-    private const string TempMarker = ".retail-tmp-";
+    /// <summary>
+    /// How the store's temporary files start: <c>.retail-tmp-&lt;writer's process id&gt;-&lt;guid&gt;</c>. They are
+    /// never listed; <see cref="RemoveStaleTemporaryFiles"/> removes those a killed process left.
+    /// </summary>
+    public const string TemporaryFilePrefix = ".retail-tmp-";
+
+    private const string TempMarker = TemporaryFilePrefix;
 
     /// <summary>Uses (and creates) the folder <paramref name="rootPath"/>.</summary>
     public LocalFolderObjectStore(string rootPath)
@@ -49,7 +56,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
         string path = GetPath(key);
         string dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, TempMarker + Guid.NewGuid().ToString("N"));
+        string temp = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{TempMarker}{Environment.ProcessId}-{Guid.NewGuid():N}"));
         try
         {
             var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
@@ -147,6 +154,55 @@ public sealed class LocalFolderObjectStore : IObjectStore
         if (!File.Exists(path)) return ValueTask.FromResult(false);
         File.Delete(path);
         return ValueTask.FromResult(true);
+    }
+
+    /// <summary>
+    /// Removes the temporary files that writers which are gone (a process killed mid-put) left under
+    /// <paramref name="prefix"/>, and returns their paths. A file is removed only when the process that wrote it
+    /// (named in the file name) is no longer running and nothing holds the file's lock, so a live put — of this
+    /// process or another — is never disturbed.
+    /// </summary>
+    public IReadOnlyList<string> RemoveStaleTemporaryFiles(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        string folder = prefix.Length == 0 ? RootPath : Path.GetDirectoryName(GetPath(prefix.EndsWith('/') ? prefix + "x" : prefix))!;
+        var removed = new List<string>();
+        if (!Directory.Exists(folder)) return removed;
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles(TempMarker + "*", SearchOption.AllDirectories))
+        {
+            if (!WriterIsGone(file.Name)) continue;
+            try
+            {
+                // The writer holds the file under an exclusive lock while it writes; taking it proves nobody does.
+                using (new FileStream(file.FullName, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+                removed.Add(file.FullName);
+            }
+            catch (IOException) { }          // held (a live writer after all) or already gone
+            catch (UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    private static bool WriterIsGone(string name)
+    {
+        var rest = name.AsSpan(TempMarker.Length);
+        int dash = rest.IndexOf('-');
+        if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            return false; // an older writer's name: its process cannot be told, so keep it
+        if (pid == Environment.ProcessId) return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true; // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
     }
 
     private static void TryDelete(string path)

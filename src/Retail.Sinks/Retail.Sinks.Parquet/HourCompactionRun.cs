@@ -18,7 +18,7 @@ internal sealed class HourCompactionRun
     /// Names of <see cref="LocalFolderObjectStore"/>'s temporary files (a put writes one beside its target, then
     /// renames it): a kill during a put leaves one, which the store never lists.
     /// </summary>
-    internal const string StoreTempMarker = ".retail-tmp-";
+    internal const string StoreTempMarker = LocalFolderObjectStore.TemporaryFilePrefix;
 
     /// <summary>How often a run waiting for a busy hour tries its lock again.</summary>
     private static readonly TimeSpan LockRetryInterval = TimeSpan.FromMilliseconds(250);

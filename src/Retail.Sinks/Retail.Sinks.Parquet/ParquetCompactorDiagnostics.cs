@@ -90,4 +90,7 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Warning, "Removed {Path}, the work folder of an interrupted compaction")]
     public static partial void StaleWorkFolderRemoved(ILogger logger, string path);
+
+    [LoggerMessage(13, LogLevel.Warning, "Removed {Path}, a temporary file that a killed writer left among the source objects")]
+    public static partial void StaleSourceTemporaryRemoved(ILogger logger, string path);
 }

@@ -136,6 +136,10 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
     {
         foreach (string path in WorkFolder.RemoveStale(Options.LocalTempPath ?? Path.GetTempPath()))
             Log.StaleWorkFolderRemoved(Logger, path);
+        // Delivery's temporary files that a killed writer left among the sources (the store proves each is stale).
+        if (Store is LocalFolderObjectStore local)
+            foreach (string path in local.RemoveStaleTemporaryFiles(Options.SourcePrefix))
+                Log.StaleSourceTemporaryRemoved(Logger, path);
     }
 
     /// <summary>Source objects by hour (only <paramref name="only"/> when given), keys in ordinal order.</summary>

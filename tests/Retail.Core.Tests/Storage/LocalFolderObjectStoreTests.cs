@@ -71,3 +71,55 @@ public class LocalFolderObjectStoreTests
         Assert.Null(LakeLayout.TryParseHourPartition("json-data/2009/12/01/07/x"));
     }
 }
+
+public class LocalFolderObjectStoreTemporaryFileTests
+{
+    private static int DeadProcessId()
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        p.WaitForExit();
+        return p.Id;
+    }
+
+    [Fact]
+    public void RemoveStaleTemporaryFiles_KilledWritersFilesGoLiveWritersFilesStay()
+    {
+        using var dir = new TempDir();
+        var store = new Retail.Storage.LocalFolderObjectStore(dir.Path);
+        string hour = Path.Combine(dir.Path, "json-data", "year=2010", "month=12", "day=01", "hour=08");
+        Directory.CreateDirectory(hour);
+        string dead = Path.Combine(hour, $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}{DeadProcessId()}-0123");
+        string mine = Path.Combine(hour, $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}{Environment.ProcessId}-4567");
+        string init = Path.Combine(hour, $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}1-89ab"); // a live process, not ours
+        string other = Path.Combine(dir.Path, "parquet-retail-trans", $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}{DeadProcessId()}-cdef");
+        Directory.CreateDirectory(Path.GetDirectoryName(other)!);
+        foreach (var f in new[] { dead, mine, init, other }) File.WriteAllText(f, "partial");
+        File.WriteAllText(Path.Combine(hour, "retail-trans-1-2010-12-01-08-00-00-x"), "{}\n");
+
+        var removed = store.RemoveStaleTemporaryFiles("json-data/");
+
+        Assert.Equal([dead], removed);
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(mine));
+        Assert.True(File.Exists(init));
+        Assert.True(File.Exists(other)); // outside the prefix
+        Assert.True(File.Exists(Path.Combine(hour, "retail-trans-1-2010-12-01-08-00-00-x")));
+    }
+
+    [Fact]
+    public async Task PutAsync_TemporaryFileNamesTheWritingProcess()
+    {
+        using var dir = new TempDir();
+        var store = new Retail.Storage.LocalFolderObjectStore(dir.Path);
+        string seen = "";
+        using var watcher = new FileSystemWatcher(dir.Path) { IncludeSubdirectories = true };
+        var created = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Directory.CreateDirectory(Path.Combine(dir.Path, "a"));
+        watcher.Created += (_, e) => created.TrySetResult(e.Name ?? "");
+        watcher.EnableRaisingEvents = true;
+        await store.PutAsync("a/b", new byte[] { 1, 2, 3 });
+        seen = Path.GetFileName(await created.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.StartsWith($"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}{Environment.ProcessId}-", seen, StringComparison.Ordinal);
+        Assert.Equal(new byte[] { 1, 2, 3 }, await File.ReadAllBytesAsync(Path.Combine(dir.Path, "a", "b")));
+    }
+}
