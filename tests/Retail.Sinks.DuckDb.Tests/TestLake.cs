@@ -36,9 +36,10 @@ internal static class TestLake
     /// <summary>
     /// Writes the records as Parquet with DuckDB's own COPY (not the Parquet sink): lowercase columns,
     /// quantity int32, invoicedate timestamp(ms), price decimal(18,4), partition values only in the path
-    /// <c>parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/</c>.
+    /// <c>parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/</c>, files named like the compactor's parts
+    /// (<c>part-00000.parquet</c>; <paramref name="partPrefix"/> 1 gives <c>part-00010.parquet</c>, …).
     /// </summary>
-    public static void WriteParquet(string lakePath, IEnumerable<RetailTransaction> records, string fileTag = "0")
+    public static void WriteParquet(string lakePath, IEnumerable<RetailTransaction> records, int partPrefix = 0)
     {
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
@@ -51,10 +52,11 @@ internal static class TestLake
                     .AppendValue((DateTime?)r.InvoiceDate).AppendValue((decimal?)r.Price).AppendValue(r.CustomerId).AppendValue(r.Country).EndRow();
         }
         string target = Path.Combine(lakePath, "parquet-retail-trans").Replace('\'', '_');
+        string part = partPrefix.ToString("0000", CultureInfo.InvariantCulture);
         Execute(connection,
             "COPY (SELECT invoice, stockcode, description, quantity, CAST(invoicedate AS TIMESTAMP_MS) AS invoicedate, price, customer_id, country, " +
             "strftime(invoicedate, '%Y') AS year, strftime(invoicedate, '%m') AS month, strftime(invoicedate, '%d') AS day, strftime(invoicedate, '%H') AS hour FROM t) " +
-            $"TO '{target}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (year, month, day, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{fileTag}-{{i}}')");
+            $"TO '{target}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (year, month, day, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{part}{{i}}')");
     }
 
     public static void Execute(DuckDBConnection connection, string sql)

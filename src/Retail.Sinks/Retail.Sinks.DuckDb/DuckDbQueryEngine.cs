@@ -63,8 +63,8 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeout = options.QueryTimeout;
         LakePath = LakePaths.Normalize(options.LakePath);
-        _jsonGlob = $"{LakePath}/{LakeLayout.JsonPrefix}{HourGlob}[!.]*";
-        _parquetGlob = $"{LakePath}/{LakeLayout.ParquetPrefix}{HourGlob}[!.]*.parquet";
+        _jsonGlob = LakeViews.JsonGlob(LakePath);
+        _parquetGlob = LakeViews.ParquetGlob(LakePath);
 
         _root = DuckDbCommands.Open(":memory:", options.Threads, options.MemoryLimit);
         try
@@ -78,8 +78,6 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
             throw;
         }
     }
-
-    private const string HourGlob = "year=*/month=*/day=*/hour=*/";
 
     /// <summary>The lake's root folder (absolute, <c>/</c>-separated).</summary>
     public string LakePath { get; }
@@ -200,43 +198,4 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         Dispose();
         return ValueTask.CompletedTask;
     }
-}
-
-/// <summary>The SQL of the lake's views.</summary>
-internal static class LakeViews
-{
-    private const string HiveTypes = "{'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}";
-
-    /// <summary>The record columns with the types the JSON reader parses them as (JSON field names are the workshop's, case-sensitive).</summary>
-    private const string JsonColumns =
-        "{'Invoice': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'INTEGER', " +
-        "'InvoiceDate': 'TIMESTAMP', 'Price': 'DECIMAL(18,4)', 'Customer_ID': 'VARCHAR', 'Country': 'VARCHAR'}";
-
-    /// <summary>The view's columns, in Athena's order: the record's, then the partitions.</summary>
-    public static readonly (string Name, string Type)[] Columns =
-    [
-        ("invoice", "VARCHAR"), ("stockcode", "VARCHAR"), ("description", "VARCHAR"), ("quantity", "INTEGER"),
-        ("invoicedate", "TIMESTAMP"), ("price", "DECIMAL(18,4)"), ("customer_id", "VARCHAR"), ("country", "VARCHAR"),
-        ("year", "INTEGER"), ("month", "INTEGER"), ("day", "INTEGER"), ("hour", "INTEGER"),
-    ];
-
-    public static string JsonSource(string glob) =>
-        "SELECT \"Invoice\" AS invoice, \"StockCode\" AS stockcode, \"Description\" AS description, \"Quantity\" AS quantity, " +
-        "\"InvoiceDate\" AS invoicedate, \"Price\" AS price, \"Customer_ID\" AS customer_id, \"Country\" AS country, " +
-        "year, month, day, hour\n" +
-        $"FROM read_json({DuckDbCommands.Literal(glob)}, format = 'newline_delimited', columns = {JsonColumns}, " +
-        $"timestampformat = '%Y-%m-%d %H:%M:%S', hive_partitioning = true, hive_types = {HiveTypes}, hive_types_autocast = false)";
-
-    public static string ParquetSource(string glob) =>
-        "SELECT CAST(invoice AS VARCHAR) AS invoice, CAST(stockcode AS VARCHAR) AS stockcode, CAST(description AS VARCHAR) AS description, " +
-        "CAST(quantity AS INTEGER) AS quantity, CAST(invoicedate AS TIMESTAMP) AS invoicedate, CAST(price AS DECIMAL(18,4)) AS price, " +
-        "CAST(customer_id AS VARCHAR) AS customer_id, CAST(country AS VARCHAR) AS country, year, month, day, hour\n" +
-        $"FROM read_parquet({DuckDbCommands.Literal(glob)}, hive_partitioning = true, hive_types = {HiveTypes}, hive_types_autocast = false)";
-
-    /// <summary>An empty relation with the views' columns.</summary>
-    public static string EmptySource() =>
-        "SELECT " + string.Join(", ", Columns.Select(c => $"CAST(NULL AS {c.Type}) AS {c.Name}")) + " WHERE false";
-
-    public static string Create(string name, string? source) =>
-        $"CREATE OR REPLACE TEMP VIEW {name} AS\n{source ?? EmptySource()}";
 }
