@@ -315,6 +315,58 @@ public class DuckDbQueryEngineLakeTests
     }
 
     [Fact]
+    public async Task QueryAsync_ForeignFilesInTableFolders_NotPartOfTheTables()
+    {
+        using var dir = new TempDir();
+        var records = TestLake.ReadSample();
+        TestLake.WriteJson(dir.Path, records);
+        TestLake.Compact(dir.Path);
+        string jsonHour = Path.GetDirectoryName(Directory.GetFiles(Path.Combine(dir.Path, "json-data"), "*", SearchOption.AllDirectories)[0])!;
+        string parquetHour = Path.GetDirectoryName(Directory.GetFiles(Path.Combine(dir.Path, "parquet-retail-trans"), "*.parquet", SearchOption.AllDirectories)[0])!;
+        // Files the pipeline never names so: a foreign Parquet file, a part with a short name, temporary and stray files.
+        WriteForeignParquet(Path.Combine(parquetHour, "evil.parquet"));
+        WriteForeignParquet(Path.Combine(parquetHour, "part-0.parquet"));
+        File.WriteAllText(Path.Combine(parquetHour, ".retail-tmp-0123456789abcdef"), "PAR1 partial");
+        File.WriteAllText(Path.Combine(parquetHour, "part-00000.parquet.tmp"), "PAR1 partial");
+        File.WriteAllText(Path.Combine(jsonHour, "retail-trans-1-evil"), "{\"Invoice\":\"copied\"}\n");
+        File.WriteAllText(Path.Combine(jsonHour, "notes.txt"), "not json");
+        File.WriteAllText(Path.Combine(dir.Path, "json-data", "year=2010", "month=1", "day=01", "hour=00", "retail-trans-1-2010-01-01-00-00-00-x").EnsureFolder(), "not json");
+        using var engine = new DuckDbQueryEngine(dir.Path);
+
+        var row = (await engine.QueryAsync(
+            "SELECT (SELECT count(*) FROM retail_trans_json), (SELECT sum(quantity*price) FROM retail_trans_json), " +
+            "(SELECT count(*) FROM ctas_retail_trans_parquet), (SELECT sum(quantity*price) FROM ctas_retail_trans_parquet)")).Rows.Single();
+
+        decimal revenue = records.Sum(r => r.Quantity * r.Price);
+        Assert.Equal<object?>([(long)records.Count, revenue, (long)records.Count, revenue], row);
+    }
+
+    [Fact]
+    public async Task QueryAsync_ForeignParquetNamedLikeAPart_FailsNamingTheFile()
+    {
+        using var dir = new TempDir();
+        var records = TestLake.ReadSample();
+        TestLake.WriteJson(dir.Path, records);
+        TestLake.Compact(dir.Path);
+        string parquetHour = Path.GetDirectoryName(Directory.GetFiles(Path.Combine(dir.Path, "parquet-retail-trans"), "*.parquet", SearchOption.AllDirectories)[0])!;
+        WriteForeignParquet(Path.Combine(parquetHour, "part-00007.parquet"));
+        using var engine = new DuckDbQueryEngine(dir.Path);
+
+        var e = await Assert.ThrowsAsync<DuckDbQueryException>(async () => await engine.QueryAsync("SELECT sum(quantity*price) FROM ctas_retail_trans_parquet"));
+        var json = await engine.QueryAsync("SELECT count(*) FROM retail_trans_json");
+
+        Assert.Contains("part-00007.parquet", e.Message, StringComparison.Ordinal);
+        Assert.Equal((long)records.Count, json.Rows.Single()[0]);
+    }
+
+    private static void WriteForeignParquet(string path)
+    {
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        TestLake.Execute(connection, $"COPY (SELECT 1 AS a, 'x' AS b) TO '{path.Replace('\\', '/').Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet)");
+    }
+
+    [Fact]
     public void Constructor_GlobCharacterInLakePath_ThrowsNamingTheSetting()
     {
         var e = Assert.Throws<ArgumentException>(() => new DuckDbQueryEngine(new DuckDbQueryOptions { LakePath = "/data/lake*" }));

@@ -59,6 +59,26 @@ internal static class TestLake
             $"TO '{target}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (year, month, day, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{part}{{i}}')");
     }
 
+    /// <summary>Compacts every hour of the lake's JSON into Parquet with the real compactor (<c>ParquetHourlyCompactor</c>).</summary>
+    public static void Compact(string lakePath)
+    {
+        var compactor = new Retail.Sinks.Parquet.ParquetHourlyCompactor(new LocalFolderObjectStore(lakePath), new Retail.Sinks.Parquet.ParquetCompactorOptions());
+        var report = compactor.CompactAsync(DateTimeOffset.UtcNow, includeOpenHours: true).AsTask().GetAwaiter().GetResult();
+        if (report.FailedHours > 0)
+            throw new InvalidOperationException("Compaction failed: " + string.Join("; ", report.Hours.Where(h => h.Error is not null).Select(h => h.Error)));
+    }
+
+    /// <summary>Every file and folder under <paramref name="root"/> with the SHA-256 of each file's bytes (folders map to "dir").</summary>
+    public static SortedDictionary<string, string> Snapshot(string root)
+    {
+        var snapshot = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+            snapshot[Path.GetRelativePath(root, entry.FullName)] = entry is FileInfo file
+                ? Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file.FullName)))
+                : "dir";
+        return snapshot;
+    }
+
     public static void Execute(DuckDBConnection connection, string sql)
     {
         using var command = connection.CreateCommand();

@@ -121,7 +121,8 @@ internal static class ReadOnlyStatements
         return $"{Article(word)} {word} statement";
     }
 
-    private static string Article(string word) => word.Length > 0 && "AEIOU".Contains(word[0], StringComparison.Ordinal) ? "an" : "a";
+    private static string Article(string word) =>
+        word.Length > 0 && "AEIOU".Contains(word[0], StringComparison.Ordinal) && !word.StartsWith("US", StringComparison.Ordinal) ? "an" : "a";
 
     private static void RefuseStateChangingFunctions(Parsed parsed, string sql)
     {
