@@ -39,7 +39,7 @@ internal static class ReadOnlyStatements
         "nextval", "setseed",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
-    private const string Allowed = "only SELECT (also WITH, FROM-first, VALUES, DESCRIBE, SHOW, SUMMARIZE) and EXPLAIN of a SELECT may run";
+    private const string Allowed = "Only a SELECT (or WITH, FROM-first, VALUES, DESCRIBE, SHOW, SUMMARIZE) or an EXPLAIN of one may run.";
 
     /// <summary>
     /// The SQL to run for <paramref name="sql"/>: the text itself when it is one read-only SELECT, or for an
@@ -54,7 +54,7 @@ internal static class ReadOnlyStatements
         if (statements > 1)
             throw new DuckDbQueryException(
                 $"A query runs one statement; this SQL text holds {statements} (a PIVOT without an IN list counts as two: it creates an ENUM type first). " +
-                $"Queries are read-only: {Allowed}; run them one at a time.", sql);
+                "Queries are read-only: run one SELECT at a time.", sql);
 
         var parsed = Serialize(connection, sql);
         if (parsed.IsSelect)
@@ -85,7 +85,7 @@ internal static class ReadOnlyStatements
             int close = lexer.MatchingParenthesis(at);
             string inside = close < 0 ? "" : sql[(at + 1)..close];
             if (close < 0 || !inside.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or ',' or ' ' or '\t' or '\r' or '\n'))
-                throw new DuckDbQueryException($"Queries are read-only: the options of this EXPLAIN are not plain words, so the statement is refused ({Allowed}).", sql);
+                throw new DuckDbQueryException($"Queries are read-only: the options of this EXPLAIN are not plain words, so it is refused. {Allowed}", sql);
             options = inside;
             at = close + 1;
         }
@@ -97,7 +97,7 @@ internal static class ReadOnlyStatements
             var innerLexer = new SqlLexer(inner);
             var innerWord = innerLexer.FirstKeyword().Word;
             throw new DuckDbQueryException(
-                $"Queries are read-only: EXPLAIN{(analyze ? " ANALYZE" : "")} of {Describe(innerWord, innerLexer)} is refused ({Allowed}).", sql);
+                $"Queries are read-only: EXPLAIN{(analyze ? " ANALYZE" : "")} of {Describe(innerWord, innerLexer)} is refused. {Allowed}", sql);
         }
         RefuseStateChangingFunctions(parsed, sql);
         var canonical = new StringBuilder("EXPLAIN ");
@@ -108,9 +108,9 @@ internal static class ReadOnlyStatements
 
     private static DuckDbQueryException Refused(string? word, Parsed parsed, string sql, SqlLexer lexer) =>
         parsed.NotASelect
-            ? new DuckDbQueryException($"Queries are read-only: {Describe(word, lexer)} is refused before it runs ({Allowed}).", sql)
+            ? new DuckDbQueryException($"Queries are read-only: {Describe(word, lexer)} is refused before it runs. {Allowed}", sql)
             : new DuckDbQueryException(
-                $"Queries are read-only, and DuckDB's parser could not confirm that {Describe(word, lexer)} is a plain read ({parsed.Error}), so it is refused ({Allowed}).", sql);
+                $"Queries are read-only, and DuckDB's parser could not confirm that {Describe(word, lexer)} is a plain read ({parsed.Error}), so it is refused. {Allowed}", sql);
 
     /// <summary>"a COPY statement", "a CREATE statement", "an INSERT statement (after WITH)" …</summary>
     private static string Describe(string? word, SqlLexer lexer)
@@ -129,7 +129,7 @@ internal static class ReadOnlyStatements
         foreach (string name in parsed.Functions)
             if (StateChangingFunctions.Contains(name))
                 throw new DuckDbQueryException(
-                    $"Queries are read-only: this SELECT calls {name}(), which changes state or runs SQL hidden from this check, so it is refused ({Allowed}).", sql);
+                    $"Queries are read-only: this SELECT calls {name}(), which changes state or runs SQL hidden from this check, so it is refused. {Allowed}", sql);
     }
 
     private static int CountStatements(DuckDBConnection connection, string sql, out string? error)
