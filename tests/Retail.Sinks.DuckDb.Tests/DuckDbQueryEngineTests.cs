@@ -11,7 +11,7 @@ public class DuckDbQueryEngineTests(SampleLakeFixture lake) : IClassFixture<Samp
         ["invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country", "year", "month", "day", "hour"];
 
     private static readonly string[] ViewTypes =
-        ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP", "DECIMAL(18,4)", "VARCHAR", "VARCHAR", "INTEGER", "INTEGER", "INTEGER", "INTEGER"];
+        ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP", "DECIMAL(38,4)", "VARCHAR", "VARCHAR", "INTEGER", "INTEGER", "INTEGER", "INTEGER"];
 
     [Theory]
     [MemberData(nameof(Tables))]
@@ -244,7 +244,7 @@ public class DuckDbQueryEngineLakeTests
         {
             var star = await engine.QueryAsync($"SELECT * FROM {table} LIMIT 10");
             Assert.Equal(["invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country", "year", "month", "day", "hour"], star.Columns);
-            Assert.Equal("DECIMAL(18,4)", star.ColumnTypes[5]);
+            Assert.Equal("DECIMAL(38,4)", star.ColumnTypes[5]);
             Assert.Empty(star.Rows);
 
             var revenue = await engine.QueryAsync($"SELECT date_trunc('month', invoicedate) invoice_year_month, sum(price*quantity) revenue FROM {table} WHERE invoicedate BETWEEN timestamp '2010-01-01' AND timestamp '2010-12-31' GROUP BY 1");
@@ -271,9 +271,9 @@ public class DuckDbQueryEngineLakeTests
         Assert.Equal((long)records.Count, (await engine.QueryAsync("SELECT count(*) FROM retail_trans_json")).Rows.Single()[0]);
 
         Assert.Equal(0L, (await engine.QueryAsync("SELECT count(*) FROM ctas_retail_trans_parquet")).Rows.Single()[0]);
-        TestLake.WriteParquet(dir.Path, first, fileTag: "a");
+        TestLake.WriteParquet(dir.Path, first, partPrefix: 0);
         Assert.Equal((long)first.Count, (await engine.QueryAsync("SELECT count(*) FROM ctas_retail_trans_parquet")).Rows.Single()[0]);
-        TestLake.WriteParquet(dir.Path, later, fileTag: "b");
+        TestLake.WriteParquet(dir.Path, later, partPrefix: 1);
         Assert.Equal((long)records.Count, (await engine.QueryAsync("SELECT count(*) FROM ctas_retail_trans_parquet")).Rows.Single()[0]);
     }
 
@@ -303,15 +303,67 @@ public class DuckDbQueryEngineLakeTests
         using var dir = new TempDir();
         var records = TestLake.ReadSample();
         TestLake.WriteJson(dir.Path, records);
-        File.WriteAllText(Path.Combine(dir.Path, "parquet-retail-trans", "year=2010", "month=01", "day=01", "hour=00", "part-0.parquet").EnsureFolder(), "PAR1 not really");
+        File.WriteAllText(Path.Combine(dir.Path, "parquet-retail-trans", "year=2010", "month=01", "day=01", "hour=00", "part-00000.parquet").EnsureFolder(), "PAR1 not really");
         using var engine = new DuckDbQueryEngine(dir.Path);
 
         var e = await Assert.ThrowsAsync<DuckDbQueryException>(async () => await engine.QueryAsync("SELECT count(*) FROM ctas_retail_trans_parquet"));
         var json = await engine.QueryAsync("SELECT count(*) FROM retail_trans_json");
 
         Assert.Contains("could not read table ctas_retail_trans_parquet", e.Message, StringComparison.Ordinal);
-        Assert.Contains("part-0.parquet", e.Message, StringComparison.Ordinal);
+        Assert.Contains("part-00000.parquet", e.Message, StringComparison.Ordinal);
         Assert.Equal((long)records.Count, json.Rows.Single()[0]);
+    }
+
+    [Fact]
+    public async Task QueryAsync_ForeignFilesInTableFolders_NotPartOfTheTables()
+    {
+        using var dir = new TempDir();
+        var records = TestLake.ReadSample();
+        TestLake.WriteJson(dir.Path, records);
+        TestLake.Compact(dir.Path);
+        string jsonHour = Path.GetDirectoryName(Directory.GetFiles(Path.Combine(dir.Path, "json-data"), "*", SearchOption.AllDirectories)[0])!;
+        string parquetHour = Path.GetDirectoryName(Directory.GetFiles(Path.Combine(dir.Path, "parquet-retail-trans"), "*.parquet", SearchOption.AllDirectories)[0])!;
+        // Files the pipeline never names so: a foreign Parquet file, a part with a short name, temporary and stray files.
+        WriteForeignParquet(Path.Combine(parquetHour, "evil.parquet"));
+        WriteForeignParquet(Path.Combine(parquetHour, "part-0.parquet"));
+        File.WriteAllText(Path.Combine(parquetHour, ".retail-tmp-0123456789abcdef"), "PAR1 partial");
+        File.WriteAllText(Path.Combine(parquetHour, "part-00000.parquet.tmp"), "PAR1 partial");
+        File.WriteAllText(Path.Combine(jsonHour, "retail-trans-1-evil"), "{\"Invoice\":\"copied\"}\n");
+        File.WriteAllText(Path.Combine(jsonHour, "notes.txt"), "not json");
+        File.WriteAllText(Path.Combine(dir.Path, "json-data", "year=2010", "month=1", "day=01", "hour=00", "retail-trans-1-2010-01-01-00-00-00-x").EnsureFolder(), "not json");
+        using var engine = new DuckDbQueryEngine(dir.Path);
+
+        var row = (await engine.QueryAsync(
+            "SELECT (SELECT count(*) FROM retail_trans_json), (SELECT sum(quantity*price) FROM retail_trans_json), " +
+            "(SELECT count(*) FROM ctas_retail_trans_parquet), (SELECT sum(quantity*price) FROM ctas_retail_trans_parquet)")).Rows.Single();
+
+        decimal revenue = records.Sum(r => r.Quantity * r.Price);
+        Assert.Equal<object?>([(long)records.Count, revenue, (long)records.Count, revenue], row);
+    }
+
+    [Fact]
+    public async Task QueryAsync_ForeignParquetNamedLikeAPart_FailsNamingTheFile()
+    {
+        using var dir = new TempDir();
+        var records = TestLake.ReadSample();
+        TestLake.WriteJson(dir.Path, records);
+        TestLake.Compact(dir.Path);
+        string parquetHour = Path.GetDirectoryName(Directory.GetFiles(Path.Combine(dir.Path, "parquet-retail-trans"), "*.parquet", SearchOption.AllDirectories)[0])!;
+        WriteForeignParquet(Path.Combine(parquetHour, "part-00007.parquet"));
+        using var engine = new DuckDbQueryEngine(dir.Path);
+
+        var e = await Assert.ThrowsAsync<DuckDbQueryException>(async () => await engine.QueryAsync("SELECT sum(quantity*price) FROM ctas_retail_trans_parquet"));
+        var json = await engine.QueryAsync("SELECT count(*) FROM retail_trans_json");
+
+        Assert.Contains("part-00007.parquet", e.Message, StringComparison.Ordinal);
+        Assert.Equal((long)records.Count, json.Rows.Single()[0]);
+    }
+
+    private static void WriteForeignParquet(string path)
+    {
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        TestLake.Execute(connection, $"COPY (SELECT 1 AS a, 'x' AS b) TO '{path.Replace('\\', '/').Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet)");
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
         var result = await index.QueryAsync("SELECT * FROM retail");
 
         Assert.Equal(["doc_id", "invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country", "doc_key"], result.Columns);
-        Assert.Equal(["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP", "DECIMAL(18,4)", "VARCHAR", "VARCHAR", "UUID"], result.ColumnTypes);
+        Assert.Equal(["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP", "DECIMAL(38,4)", "VARCHAR", "VARCHAR", "UUID"], result.ColumnTypes);
         Assert.Equal<object?>(["id-1", "C489449", "BANK CHARGES", "  £ POUND, \"QUOTED\"  ", -12, new DateTime(2009, 12, 1, 7, 45, 0), 0m, "", "United Kingdom",
             new Guid(System.Security.Cryptography.MD5.HashData("id-1"u8))], result.Rows.Single());
     }
@@ -253,13 +253,88 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
         await Assert.ThrowsAnyAsync<Exception>(async () => await index.QueryAsync($"COPY (SELECT 1) TO '{outside}'"));
         Assert.False(File.Exists(outside));
 
-        // The index itself still writes, checkpoints and reopens.
+        // The index itself still writes and reopens (it checkpoints on close); SQL may not checkpoint it.
         var docs = Documents(DocumentIdMode.SourcePosition, 10).ToList();
         Assert.Equal(0, (await index.UpsertAsync(docs)).FailedCount);
-        await index.QueryAsync("CHECKPOINT");
+        var checkpoint = await Assert.ThrowsAsync<DuckDbQueryException>(async () => await index.QueryAsync("CHECKPOINT"));
+        Assert.Contains("read-only", checkpoint.Message, StringComparison.Ordinal);
         await index.DisposeAsync();
         await using var reopened = new DuckDbUpsertIndex(new DuckDbIndexOptions { LakePath = dir.Path });
         Assert.Equal(10, await reopened.CountAsync());
+    }
+
+    [Fact]
+    public async Task UpsertAsync_ExtremePricesAndQuantities_StoredExactlyAndSumsExact()
+    {
+        using var dir = new TempDir();
+        const decimal max = 99_999_999_999_999.9999m;
+        var template = Documents(DocumentIdMode.SourcePosition, 1).Single().Record;
+        (int Quantity, decimal Price)[] values =
+            [(int.MaxValue, max), (int.MinValue, -max), (int.MaxValue, max), (int.MinValue, max), (1, 1234567890123.4567m), (-1, 9007199254740.9993m), (5, 0.0001m)];
+        var docs = values.Select((v, i) => new IndexDocument($"d{i}", template with { Quantity = v.Quantity, Price = v.Price })).ToList();
+        await using var index = new DuckDbUpsertIndex(new DuckDbIndexOptions { LakePath = dir.Path });
+
+        Assert.Equal(0, (await index.UpsertAsync(docs)).FailedCount);
+        var prices = await index.QueryAsync("SELECT price, CAST(price AS VARCHAR) FROM retail ORDER BY doc_id");
+        var sums = (await index.QueryAsync("SELECT sum(quantity*price), sum(price*quantity), sum(price), max(quantity*price) FROM retail")).Rows.Single();
+
+        Assert.Equal("DECIMAL(38,4)", prices.ColumnTypes[0]);
+        Assert.Equal(values.Select(v => (object?)v.Price), prices.Rows.Select(r => r[0]));
+        Assert.Equal(values.Select(v => v.Price.ToString("0.0000", CultureInfo.InvariantCulture)), prices.Rows.Select(r => (string)r[1]!));
+        decimal revenue = values.Sum(v => v.Quantity * v.Price);
+        Assert.Equal<object?>([revenue, revenue, values.Sum(v => v.Price), values.Max(v => v.Quantity * v.Price)], sums);
+    }
+
+    [Fact]
+    public async Task Constructor_IndexWithDecimal18Price_WidenedInPlaceValuesKept()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "v1.duckdb");
+        var doc = Documents(DocumentIdMode.SourcePosition, 1).Single();
+        using (var connection = new DuckDBConnection("Data Source=" + path))
+        {
+            // An index made when price was DECIMAL(18,4), holding the largest price.
+            connection.Open();
+            TestLake.Execute(connection, "CREATE TABLE retail (doc_id VARCHAR NOT NULL, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
+                "description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price DECIMAL(18,4) NOT NULL, " +
+                "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL, doc_key UUID PRIMARY KEY);" +
+                "INSERT INTO retail VALUES ('old', 'i', 's', 'd', 2147483647, TIMESTAMP '2010-01-01 00:00:00', 99999999999999.9999, '', 'c', uuid())");
+        }
+
+        await using var index = new DuckDbUpsertIndex(path);
+        Assert.Equal(0, (await index.UpsertAsync([doc])).FailedCount);
+        var result = await index.QueryAsync("SELECT typeof(price), sum(quantity*price) FROM retail WHERE doc_id = 'old' GROUP BY 1");
+
+        Assert.Equal<object?>(["DECIMAL(38,4)", 2147483647m * 99_999_999_999_999.9999m], result.Rows.Single());
+        Assert.Equal(2, await index.CountAsync());
+    }
+
+    public static TheoryData<string> IndexWrites => new()
+    {
+        "DELETE FROM retail", "UPDATE retail SET price = 0", "INSERT INTO retail SELECT * FROM retail", "INSERT OR REPLACE INTO retail SELECT * FROM retail",
+        "DROP TABLE retail", "ALTER TABLE retail DROP COLUMN country", "TRUNCATE retail", "CREATE TABLE x AS SELECT 1 AS a", "CHECKPOINT", "VACUUM",
+        "COPY retail TO '{dir}/copy.csv'", "EXPORT DATABASE '{dir}/export'", "ATTACH '{dir}/other.duckdb' AS other", "SET checkpoint_threshold = '1KB'",
+        "SELECT * FROM checkpoint()", "SELECT * FROM force_checkpoint()", "EXPLAIN ANALYZE DELETE FROM retail", "SELECT 1; DELETE FROM retail",
+    };
+
+    [Theory]
+    [MemberData(nameof(IndexWrites))]
+    public async Task QueryAsync_StatementThatWritesOrChangesState_RefusedAndIndexUnchanged(string statement)
+    {
+        using var dir = new TempDir();
+        var options = new DuckDbIndexOptions { LakePath = dir.Path };
+        await using var index = new DuckDbUpsertIndex(options);
+        Assert.Equal(0, (await index.UpsertAsync(Documents(DocumentIdMode.SourcePosition, 100).ToList())).FailedCount);
+        string folder = Path.GetDirectoryName(index.DatabasePath)!;
+        string sql = statement.Replace("{dir}", folder.Replace('\\', '/'), StringComparison.Ordinal);
+        var rows = (await index.QueryAsync("SELECT * FROM retail ORDER BY doc_id")).Rows;
+        var before = TestLake.Snapshot(folder);
+
+        var e = await Assert.ThrowsAsync<DuckDbQueryException>(async () => await index.QueryAsync(sql));
+
+        Assert.Contains("read-only", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, TestLake.Snapshot(folder));
+        Assert.Equal(rows, (await index.QueryAsync("SELECT * FROM retail ORDER BY doc_id")).Rows);
     }
 
     [Fact]

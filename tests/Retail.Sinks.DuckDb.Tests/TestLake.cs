@@ -36,9 +36,10 @@ internal static class TestLake
     /// <summary>
     /// Writes the records as Parquet with DuckDB's own COPY (not the Parquet sink): lowercase columns,
     /// quantity int32, invoicedate timestamp(ms), price decimal(18,4), partition values only in the path
-    /// <c>parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/</c>.
+    /// <c>parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/</c>, files named like the compactor's parts
+    /// (<c>part-00000.parquet</c>; <paramref name="partPrefix"/> 1 gives <c>part-00010.parquet</c>, …).
     /// </summary>
-    public static void WriteParquet(string lakePath, IEnumerable<RetailTransaction> records, string fileTag = "0")
+    public static void WriteParquet(string lakePath, IEnumerable<RetailTransaction> records, int partPrefix = 0)
     {
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
@@ -51,10 +52,31 @@ internal static class TestLake
                     .AppendValue((DateTime?)r.InvoiceDate).AppendValue((decimal?)r.Price).AppendValue(r.CustomerId).AppendValue(r.Country).EndRow();
         }
         string target = Path.Combine(lakePath, "parquet-retail-trans").Replace('\'', '_');
+        string part = partPrefix.ToString("0000", CultureInfo.InvariantCulture);
         Execute(connection,
             "COPY (SELECT invoice, stockcode, description, quantity, CAST(invoicedate AS TIMESTAMP_MS) AS invoicedate, price, customer_id, country, " +
             "strftime(invoicedate, '%Y') AS year, strftime(invoicedate, '%m') AS month, strftime(invoicedate, '%d') AS day, strftime(invoicedate, '%H') AS hour FROM t) " +
-            $"TO '{target}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (year, month, day, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{fileTag}-{{i}}')");
+            $"TO '{target}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (year, month, day, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{part}{{i}}')");
+    }
+
+    /// <summary>Compacts every hour of the lake's JSON into Parquet with the real compactor (<c>ParquetHourlyCompactor</c>).</summary>
+    public static void Compact(string lakePath)
+    {
+        var compactor = new Retail.Sinks.Parquet.ParquetHourlyCompactor(new LocalFolderObjectStore(lakePath), new Retail.Sinks.Parquet.ParquetCompactorOptions());
+        var report = compactor.CompactAsync(DateTimeOffset.UtcNow, includeOpenHours: true).AsTask().GetAwaiter().GetResult();
+        if (report.FailedHours > 0)
+            throw new InvalidOperationException("Compaction failed: " + string.Join("; ", report.Hours.Where(h => h.Error is not null).Select(h => h.Error)));
+    }
+
+    /// <summary>Every file and folder under <paramref name="root"/> with the SHA-256 of each file's bytes (folders map to "dir").</summary>
+    public static SortedDictionary<string, string> Snapshot(string root)
+    {
+        var snapshot = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+            snapshot[Path.GetRelativePath(root, entry.FullName)] = entry is FileInfo file
+                ? Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file.FullName)))
+                : "dir";
+        return snapshot;
     }
 
     public static void Execute(DuckDBConnection connection, string sql)

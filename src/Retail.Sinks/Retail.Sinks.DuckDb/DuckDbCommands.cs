@@ -71,12 +71,10 @@ internal static class DuckDbCommands
     public static QueryResult Query(DuckDBConnection connection, string sql, IReadOnlyList<object?>? parameters, int maxRows, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        int statements = CountStatements(connection, sql);
-        if (statements > 1)
-            throw new DuckDbQueryException($"A query runs one statement; this SQL text holds {statements}. Run them one at a time.", sql);
+        string run = ReadOnlyStatements.Check(connection, sql);
 
         using var command = connection.CreateCommand();
-        command.CommandText = sql;
+        command.CommandText = run;
         command.UseStreamingMode = true;
         if (parameters is not null)
             for (int i = 0; i < parameters.Count; i++)
@@ -87,9 +85,9 @@ internal static class DuckDbCommands
         {
             QueryResult result;
             using (var reader = command.ExecuteReader())
-                result = Read(reader, maxRows, cancellationToken);
+                result = Read(reader, sql, maxRows, cancellationToken);
             if (result.ColumnTypes.Contains(UnknownDecimal))
-                result = result with { ColumnTypes = DescribeTypes(connection, sql, command.Parameters, result.ColumnTypes) };
+                result = result with { ColumnTypes = DescribeTypes(connection, run, command.Parameters, result.ColumnTypes) };
             return result;
         }
         catch (DuckDBException e) when (!cancellationToken.IsCancellationRequested)
@@ -100,14 +98,6 @@ internal static class DuckDbCommands
         {
             throw new OperationCanceledException("The query was canceled.", e, cancellationToken);
         }
-    }
-
-    /// <summary>How many statements <paramref name="sql"/> holds (0 when it does not parse: running it then reports the parser's error).</summary>
-    private static int CountStatements(DuckDBConnection connection, string sql)
-    {
-        int count = NativeMethods.ExtractStatements.DuckDBExtractStatements(connection.NativeConnection, sql, out var extracted);
-        extracted.Dispose();
-        return count;
     }
 
     private static object ToParameter(object? value, int index) => value switch
@@ -148,7 +138,7 @@ internal static class DuckDbCommands
         }
     }
 
-    private static QueryResult Read(DuckDBDataReader reader, int maxRows, CancellationToken cancellationToken)
+    private static QueryResult Read(DuckDBDataReader reader, string sql, int maxRows, CancellationToken cancellationToken)
     {
         int n = reader.FieldCount;
         var names = new string[n];
@@ -181,10 +171,24 @@ internal static class DuckDbCommands
             }
             cancellationToken.ThrowIfCancellationRequested();
             var values = new object?[n];
-            for (int i = 0; i < n; i++) values[i] = reader.IsDBNull(i) ? null : ToClr(reader.GetValue(i));
+            for (int i = 0; i < n; i++) values[i] = reader.IsDBNull(i) ? null : ToClr(ReadValue(reader, i, names[i], sql));
             rows.Add(values);
         }
         return new QueryResult(names, types, rows, truncated);
+    }
+
+    private static object ReadValue(DuckDBDataReader reader, int ordinal, string name, string sql)
+    {
+        try
+        {
+            return reader.GetValue(ordinal);
+        }
+        catch (OverflowException e)
+        {
+            // A DECIMAL(38,s) value beyond .NET decimal's 28-29 digits (e.g. a sum of extreme prices over many rows).
+            throw new DuckDbQueryException(
+                $"Column {name} holds a value beyond the range of .NET decimal (about 7.9e28); CAST it to VARCHAR in the query to read it exactly.", sql, e);
+        }
     }
 
     private static object? ToClr(object value)

@@ -16,22 +16,33 @@ namespace Retail.Sinks.DuckDb;
 /// <para>Tables (column names lowercase like Athena's; DuckDB identifiers are case-insensitive, so
 /// <c>InvoiceDate</c> works too):</para>
 /// <list type="bullet">
-/// <item><c>retail_trans_json</c>: the JSON lines objects at
-/// <c>&lt;lake&gt;/json-data/year=YYYY/month=MM/day=DD/hour=HH/&lt;object&gt;</c>.</item>
-/// <item><c>ctas_retail_trans_parquet</c>: the Parquet files at
-/// <c>&lt;lake&gt;/parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/*.parquet</c>.</item>
+/// <item><c>retail_trans_json</c>: the JSON lines objects delivery writes, at
+/// <c>&lt;lake&gt;/json-data/year=YYYY/month=MM/day=DD/hour=HH/&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c>.</item>
+/// <item><c>ctas_retail_trans_parquet</c>: the Parquet files the compactor writes, at
+/// <c>&lt;lake&gt;/parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/part-NNNNN.parquet</c>.</item>
 /// </list>
-/// <para>Columns: <c>invoice VARCHAR, stockcode VARCHAR, description VARCHAR, quantity INTEGER,
-/// invoicedate TIMESTAMP, price DECIMAL(18,4), customer_id VARCHAR, country VARCHAR, year INTEGER,
-/// month INTEGER, day INTEGER, hour INTEGER</c>. Prices are decimals, so sums are exact to the cent.</para>
+/// <para>Columns, the same in both tables: <c>invoice VARCHAR, stockcode VARCHAR, description VARCHAR, quantity INTEGER,
+/// invoicedate TIMESTAMP, price DECIMAL(38,4), customer_id VARCHAR, country VARCHAR, year INTEGER, month INTEGER,
+/// day INTEGER, hour INTEGER</c>. Prices are exact in both tables: every price delivery accepts (Core's
+/// <see cref="RetailPrice"/>, up to ±99,999,999,999,999.9999) reads back digit for digit, and a price in a JSON object
+/// that DECIMAL(18,4) cannot hold exactly fails the query naming the file and the value instead of being rounded. The
+/// files hold DECIMAL(18,4); the views widen it to DECIMAL(38,4) so that <c>sum(quantity * price)</c>,
+/// <c>sum(price * quantity)</c> and <c>sum(price)</c> cannot overflow for any INTEGER quantity (DuckDB would multiply
+/// DECIMAL(18,4) in 64 bits and fail from 10 × a 14-digit price on).</para>
 /// <para>Every query sees the files present when it starts (a table with no files yet is empty, not
-/// an error). Files whose names start with <c>.</c> (in-flight temporary files) and files outside the
-/// four hourly partition levels are ignored; <c>_retail/</c> and <c>error-json/</c> are never read.</para>
-/// <para>Containment: DuckDB runs with <c>autoinstall_known_extensions</c> and
+/// an error). Only files named as the pipeline names them are read: files whose names start with <c>.</c>
+/// (in-flight temporary files), other names (a file copied in by hand) and files outside the four hourly partition
+/// levels are not part of a table; <c>_retail/</c> and <c>error-json/</c> are never read.</para>
+/// <para>Queries are read-only: <see cref="QueryAsync"/> runs one SELECT (also <c>WITH</c>, <c>FROM</c>-first,
+/// <c>VALUES</c>, <c>DESCRIBE</c>, <c>SHOW</c>, <c>SUMMARIZE</c>) or an EXPLAIN of one, and refuses every other
+/// statement — COPY … TO, EXPORT, CREATE, INSERT, ATTACH, SET, PRAGMA, CALL, CHECKPOINT, … — and any SELECT calling a
+/// function that changes state (<c>checkpoint()</c>, <c>enable_logging()</c>, <c>query()</c>, …), before DuckDB binds
+/// it, with a <see cref="DuckDbQueryException"/> naming the statement. The decision is DuckDB's own parse, not text
+/// matching.</para>
+/// <para>Containment besides: DuckDB runs with <c>autoinstall_known_extensions</c> and
 /// <c>autoload_known_extensions</c> off, external access disabled except for the two table folders
 /// (<c>allowed_directories</c>), and its configuration locked — a query cannot reach the network,
-/// load an extension, or read other files. It is not a sandbox for untrusted SQL: a statement such as
-/// <c>COPY … TO</c> can still write inside the two table folders.</para>
+/// load an extension, or read other files.</para>
 /// <para>Thread-safe: concurrent queries each run on their own DuckDB connection.</para>
 /// </remarks>
 public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposable
@@ -63,8 +74,8 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeout = options.QueryTimeout;
         LakePath = LakePaths.Normalize(options.LakePath);
-        _jsonGlob = $"{LakePath}/{LakeLayout.JsonPrefix}{HourGlob}[!.]*";
-        _parquetGlob = $"{LakePath}/{LakeLayout.ParquetPrefix}{HourGlob}[!.]*.parquet";
+        _jsonGlob = LakeViews.JsonGlob(LakePath);
+        _parquetGlob = LakeViews.ParquetGlob(LakePath);
 
         _root = DuckDbCommands.Open(":memory:", options.Threads, options.MemoryLimit);
         try
@@ -79,13 +90,12 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         }
     }
 
-    private const string HourGlob = "year=*/month=*/day=*/hour=*/";
-
     /// <summary>The lake's root folder (absolute, <c>/</c>-separated).</summary>
     public string LakePath { get; }
 
     /// <inheritdoc />
-    /// <exception cref="DuckDbQueryException">DuckDB rejected or failed the statement (its message is included), or it ran longer than <see cref="DuckDbQueryOptions.QueryTimeout"/>.</exception>
+    /// <remarks>Read-only: see the class remarks for what runs and what is refused.</remarks>
+    /// <exception cref="DuckDbQueryException">The statement is not read-only (the message names its type and says why), DuckDB rejected or failed it (its message is included), or it ran longer than <see cref="DuckDbQueryOptions.QueryTimeout"/>.</exception>
     /// <exception cref="ArgumentException">A parameter cannot be bound.</exception>
     public ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default)
     {
@@ -200,43 +210,4 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         Dispose();
         return ValueTask.CompletedTask;
     }
-}
-
-/// <summary>The SQL of the lake's views.</summary>
-internal static class LakeViews
-{
-    private const string HiveTypes = "{'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}";
-
-    /// <summary>The record columns with the types the JSON reader parses them as (JSON field names are the workshop's, case-sensitive).</summary>
-    private const string JsonColumns =
-        "{'Invoice': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'INTEGER', " +
-        "'InvoiceDate': 'TIMESTAMP', 'Price': 'DECIMAL(18,4)', 'Customer_ID': 'VARCHAR', 'Country': 'VARCHAR'}";
-
-    /// <summary>The view's columns, in Athena's order: the record's, then the partitions.</summary>
-    public static readonly (string Name, string Type)[] Columns =
-    [
-        ("invoice", "VARCHAR"), ("stockcode", "VARCHAR"), ("description", "VARCHAR"), ("quantity", "INTEGER"),
-        ("invoicedate", "TIMESTAMP"), ("price", "DECIMAL(18,4)"), ("customer_id", "VARCHAR"), ("country", "VARCHAR"),
-        ("year", "INTEGER"), ("month", "INTEGER"), ("day", "INTEGER"), ("hour", "INTEGER"),
-    ];
-
-    public static string JsonSource(string glob) =>
-        "SELECT \"Invoice\" AS invoice, \"StockCode\" AS stockcode, \"Description\" AS description, \"Quantity\" AS quantity, " +
-        "\"InvoiceDate\" AS invoicedate, \"Price\" AS price, \"Customer_ID\" AS customer_id, \"Country\" AS country, " +
-        "year, month, day, hour\n" +
-        $"FROM read_json({DuckDbCommands.Literal(glob)}, format = 'newline_delimited', columns = {JsonColumns}, " +
-        $"timestampformat = '%Y-%m-%d %H:%M:%S', hive_partitioning = true, hive_types = {HiveTypes}, hive_types_autocast = false)";
-
-    public static string ParquetSource(string glob) =>
-        "SELECT CAST(invoice AS VARCHAR) AS invoice, CAST(stockcode AS VARCHAR) AS stockcode, CAST(description AS VARCHAR) AS description, " +
-        "CAST(quantity AS INTEGER) AS quantity, CAST(invoicedate AS TIMESTAMP) AS invoicedate, CAST(price AS DECIMAL(18,4)) AS price, " +
-        "CAST(customer_id AS VARCHAR) AS customer_id, CAST(country AS VARCHAR) AS country, year, month, day, hour\n" +
-        $"FROM read_parquet({DuckDbCommands.Literal(glob)}, hive_partitioning = true, hive_types = {HiveTypes}, hive_types_autocast = false)";
-
-    /// <summary>An empty relation with the views' columns.</summary>
-    public static string EmptySource() =>
-        "SELECT " + string.Join(", ", Columns.Select(c => $"CAST(NULL AS {c.Type}) AS {c.Name}")) + " WHERE false";
-
-    public static string Create(string name, string? source) =>
-        $"CREATE OR REPLACE TEMP VIEW {name} AS\n{source ?? EmptySource()}";
 }

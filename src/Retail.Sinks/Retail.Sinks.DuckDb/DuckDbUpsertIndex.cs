@@ -15,14 +15,18 @@ namespace Retail.Sinks.DuckDb;
 /// <remarks>
 /// <para>Table (default name <c>retail</c>): <c>doc_id VARCHAR, invoice VARCHAR,
 /// stockcode VARCHAR, description VARCHAR, quantity INTEGER, invoicedate TIMESTAMP,
-/// price DECIMAL(18,4), customer_id VARCHAR, country VARCHAR, doc_key UUID PRIMARY KEY</c>, where
+/// price DECIMAL(38,4), customer_id VARCHAR, country VARCHAR, doc_key UUID PRIMARY KEY</c>, where
 /// <c>doc_key</c> is the id hashed to 128 bits (a 16-byte key indexes much faster than text). <c>invoicedate</c> is a TIMESTAMP —
 /// the natural equivalent of the OpenSearch flavour's ISO-8601 date field — so Kibana's chart is
 /// <c>SELECT invoicedate, sum(quantity) FROM retail GROUP BY 1</c> (see <see cref="QueryAsync"/>).</para>
+/// <para><c>price</c> holds what the lake's DECIMAL(18,4) holds (Core's <see cref="RetailPrice"/> range, checked on
+/// upsert) in a DECIMAL(38,4) column, the type of the lake's views, so that <c>sum(quantity * price)</c> cannot
+/// overflow: DuckDB multiplies DECIMAL(18,4) by INTEGER in 64 bits and fails from 10 × a 14-digit price on. An index
+/// made by an earlier version (price DECIMAL(18,4)) is widened in place when it is opened; its values are unchanged.</para>
 /// <para>An upsert is one transaction: the batch is appended to a temporary staging table, then
 /// <c>INSERT OR REPLACE</c>d into the table. Within a batch the last document with an id wins (as
 /// with a bulk request). A document DuckDB cannot store faithfully (empty id, a NUL character or an
-/// unpaired surrogate in text, a price that does not fit <c>DECIMAL(18,4)</c>) is rejected on its own
+/// unpaired surrogate in text, a price outside the lake's <c>DECIMAL(18,4)</c>) is rejected on its own
 /// and not retryable; if the batch itself fails, every document is reported failed and retryable and
 /// nothing is written. Nothing is retried here: the caller owns retries.</para>
 /// <para>Thread-safe: operations run one at a time on the index's single connection (an internal
@@ -76,9 +80,10 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
             DuckDbCommands.Execute(_connection, $"SET checkpoint_threshold = {DuckDbCommands.Literal(options.CheckpointThreshold)};");
             DuckDbCommands.Execute(_connection,
                 $"CREATE TABLE IF NOT EXISTS {_table} (doc_id VARCHAR NOT NULL, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
-                "description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price DECIMAL(18,4) NOT NULL, " +
+                $"description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price {PriceType} NOT NULL, " +
                 "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL, doc_key UUID PRIMARY KEY);");
             CheckColumns();
+            WidenPrice();
             DuckDbCommands.Execute(_connection, $"CREATE TEMP TABLE {StagingTable} AS SELECT * FROM {_table} LIMIT 0;");
             // SQL run through QueryAsync shares this connection: it may touch the database's own folder only.
             DuckDbCommands.LockDown(_connection, DatabasePath == InMemory ? [] : [Path.GetDirectoryName(DatabasePath)!.Replace('\\', '/') + "/"]);
@@ -249,6 +254,26 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
         }
     }
 
+    /// <summary>The type of <c>price</c>: the lake views' (<see cref="LakeViews.PriceType"/>).</summary>
+    private const string PriceType = LakeViews.PriceType;
+
+    /// <summary>An index made before <c>price</c> was <see cref="PriceType"/> has DECIMAL(18,4): widen it (exact).</summary>
+    private void WidenPrice()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $name AND column_name = 'price'";
+        var p = command.CreateParameter();
+        p.ParameterName = "name";
+        p.Value = TableName;
+        command.Parameters.Add(p);
+        string type = command.ExecuteScalar() as string ?? "";
+        if (string.Equals(type, PriceType, StringComparison.OrdinalIgnoreCase)) return;
+        if (!string.Equals(type, "DECIMAL(18,4)", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"The table '{TableName}' in '{DatabasePath}' has price {type}, not this index's {PriceType} (or DECIMAL(18,4), which is widened); " +
+                "it was made by another program. Remove the database file, or set DuckDbIndexOptions.TableName to another table.");
+        DuckDbCommands.Execute(_connection, $"ALTER TABLE {_table} ALTER price TYPE {PriceType};");
+    }
+
     /// <summary>The table's columns, in order.</summary>
     internal static readonly string[] Columns = ["doc_id", "invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country", "doc_key"];
 
@@ -297,11 +322,18 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
     private long Count() => Convert.ToInt64(DuckDbCommands.Scalar(_connection, $"SELECT count(*) FROM {_table}"), CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Runs one SQL statement against the index's database (its table is <see cref="TableName"/>), e.g.
+    /// Runs one read-only SQL statement against the index's database (its table is <see cref="TableName"/>), e.g.
     /// Kibana's chart: <c>SELECT invoicedate, sum(quantity) FROM retail GROUP BY 1 ORDER BY 1</c>.
     /// Parameters are positional (<c>?</c> or <c>$1</c>), never spliced.
     /// </summary>
-    /// <exception cref="DuckDbQueryException">DuckDB rejected or failed the statement (its message is included).</exception>
+    /// <remarks>
+    /// Queries are read-only, as through <see cref="DuckDbQueryEngine.QueryAsync"/>: only a SELECT (also <c>WITH</c>,
+    /// <c>DESCRIBE</c>, <c>SHOW</c>, <c>SUMMARIZE</c>) or an EXPLAIN of one runs, and only if it calls no function that
+    /// changes state (<c>checkpoint()</c>, <c>enable_logging()</c>, <c>query()</c>, <c>nextval()</c>, …). Anything
+    /// else — INSERT, DELETE, CREATE, COPY … TO, CHECKPOINT, SET, ATTACH, … — is refused before DuckDB binds it. The
+    /// index writes only through <see cref="UpsertAsync"/>.
+    /// </remarks>
+    /// <exception cref="DuckDbQueryException">The statement is not read-only (the message names its type), or DuckDB rejected or failed it (its message is included).</exception>
     public async ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sql);
