@@ -155,3 +155,35 @@ public class LakeSafetyTests
         Assert.Equal("", help.Stderr);
     }
 }
+
+/// <summary>The largest prices and quantities the lake accepts survive a replay exactly, and the workshop's queries hold.</summary>
+public class ExtremeValueReplayTests
+{
+    [Fact]
+    public async Task Demo_ExtremePricesAndQuantities_BothTablesExactAndEqualAndNoCrash()
+    {
+        using var dir = new TempDir();
+        string csv = Path.Combine(dir.Path, "extreme.csv");
+        File.WriteAllText(csv,
+            "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n" +
+            "489434,85048,BIG,2147483647,2010-12-01 07:45:00,99999999999999.9999,13085.0,United Kingdom\n" +
+            "489435,85049,SMALL,-2147483648,2010-12-01 07:46:00,99999999999999.9999,,United Kingdom\n" +
+            "489436,85050,PRECISE,3,2010-12-01 07:47:00,1234567890123.4567,13085.0,France\n" +
+            "489437,85051,DOUBLE-BREAKER,1,2010-12-01 07:48:00,9007199254740.9993,13085.0,France\n");
+        string lake = Path.Combine(dir.Path, "lake");
+
+        var demo = await CliRunner.RunAsync("demo", "--input-file", csv, "--partition-by", "event-time", "--lake", lake);
+
+        Assert.True(demo.ExitCode == 0, demo.Stderr + demo.StdoutText);
+        decimal expected = 2147483647m * 99999999999999.9999m + -2147483648m * 99999999999999.9999m + 3 * 1234567890123.4567m + 9007199254740.9993m;
+        foreach (var table in new[] { "retail_trans_json", "ctas_retail_trans_parquet" })
+        {
+            var q = await CliRunner.RunAsync("query", $"SELECT sum(quantity*price), max(price), min(price) FROM {table}", "--lake", lake, "--format", "csv");
+            Assert.True(q.ExitCode == 0, q.Stderr);
+            Assert.Equal($"{expected.ToString(System.Globalization.CultureInfo.InvariantCulture)},99999999999999.9999,1234567890123.4567",
+                q.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
+            var p = await CliRunner.RunAsync("query", $"SELECT price FROM {table} WHERE invoice = '489437'", "--lake", lake, "--format", "csv");
+            Assert.Equal("9007199254740.9993", p.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
+        }
+    }
+}

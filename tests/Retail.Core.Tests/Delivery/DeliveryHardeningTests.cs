@@ -178,3 +178,42 @@ public class DeliveryHardeningTests
             DocumentIds.Compute(DocumentIdMode.SourcePosition, r, second.StreamName, b.Records[0].ShardId!, b.Records[0].SequenceNumber!, DocumentIds.DefaultKeyFields));
     }
 }
+
+/// <summary>The speed layer on an index whose disk is full.</summary>
+public class SpeedLayerHardeningTests
+{
+    private sealed class FullDiskIndex(bool throws) : IUpsertIndex
+    {
+        public int Calls;
+        public ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Calls);
+            if (throws) throw new IOException("No space left on device : '/lake/_retail/speed-layer.duckdb.wal'", 28);
+            // As the DuckDB index reports a failed batch: every item retryable, with DuckDB's text.
+            return ValueTask.FromResult(new UpsertResult([.. documents.Select(d => new UpsertItemResult(d.Id,
+                "DuckDB upsert failed: IO Error: Could not write file \"speed-layer.duckdb.wal\": No space left on device", Retryable: true))]));
+        }
+        public ValueTask<long> CountAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0L);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RunAsync_IndexDiskFull_StopsAtOnceNamingTheCauseWithoutCheckpointing(bool throws)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2010, 12, 1, 8, 0, 0, TimeSpan.Zero));
+        var stream = new InProcessRecordStream(new InProcessStreamOptions { ShardCount = 1 }, time);
+        stream.RegisterConsumer("speed-layer");
+        var index = new FullDiskIndex(throws);
+        var engine = new SpeedLayerEngine(stream, index, stream, new SpeedLayerOptions { MaxBatchLatency = TimeSpan.Zero }, timeProvider: time);
+        await using (var producer = new StreamProducer(stream))
+            foreach (var r in new SyntheticTransactionGenerator(new SyntheticOptions { Seed = 2 }).Generate(5)) await producer.AddAsync("k", RetailJson.ToJsonLine(r));
+        stream.Complete();
+
+        // The clock never moves, so a retry would wait forever: finishing proves the engine stopped at once.
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => engine.RunAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("no space left on device", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, index.Calls);
+        Assert.Null(await stream.LoadAsync("speed-layer", "shardId-000000000000"));
+    }
+}
