@@ -62,6 +62,33 @@ internal sealed class ByteWindow : IDisposable
     /// <summary>Drops every unread byte (used to skip the rest of an oversized row).</summary>
     public void DiscardUnread() => Start = End;
 
+    /// <summary>
+    /// Skips the rest of the current line — up to just after its LF, filling as needed, or to the end of the input —
+    /// and returns <paramref name="counted"/> plus the bytes skipped, not counting the line terminator (the LF and a
+    /// CR before it, even one that ended an earlier chunk: <paramref name="endsWithCr"/> says whether the counted
+    /// bytes ended in CR).
+    /// </summary>
+    public long SkipLine(long counted, bool endsWithCr)
+    {
+        long length = counted;
+        while (true)
+        {
+            var chunk = Unread;
+            int k = chunk.IndexOf((byte)'\n');
+            if (k >= 0)
+            {
+                length += k;
+                if (k > 0 ? chunk[k - 1] == '\r' : endsWithCr) length--;
+                Start += k + 1;
+                return length;
+            }
+            length += chunk.Length;
+            if (chunk.Length > 0) endsWithCr = chunk[^1] == '\r';
+            DiscardUnread();
+            if (!Fill()) return length;
+        }
+    }
+
     public void Dispose()
     {
         if (Buffer.Length > 0)

@@ -247,24 +247,7 @@ public sealed class DelimitedReader : IDisposable
         }
         // The physical line itself is longer than the limit: keep its first bytes, and count the rest while skipping it.
         var head = unread[..Math.Min(unread.Length, max)].ToArray();
-        long length = 0;
-        bool endsWithCr = false;
-        while (true)
-        {
-            var chunk = _window.Unread;
-            int k = chunk.IndexOf((byte)'\n');
-            if (k >= 0)
-            {
-                length += k;
-                if (k > 0 ? chunk[k - 1] == '\r' : endsWithCr) length--;
-                _window.Start += k + 1;
-                break;
-            }
-            length += chunk.Length;
-            if (chunk.Length > 0) endsWithCr = chunk[^1] == '\r';
-            _window.DiscardUnread();
-            if (!_window.Fill()) break;
-        }
+        long length = _window.SkipLine(0, endsWithCr: false);
         _nextLine++;
         LastError = TooLong(head, length);
         return DelimitedReadResult.Error;

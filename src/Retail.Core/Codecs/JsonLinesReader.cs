@@ -144,22 +144,7 @@ public sealed class JsonLinesReader : IDisposable
                 bool endsWithCr = _window.End > _window.Start && _window.Buffer[_window.End - 1] == '\r'; // Slice dropped it
                 if (endsWithCr) length++;
                 _window.DiscardUnread();
-                while (true)
-                {
-                    if (!_window.Fill()) break;
-                    var chunk = _window.Unread;
-                    int k = chunk.IndexOf((byte)'\n');
-                    if (k >= 0)
-                    {
-                        length += k;
-                        if (k > 0 ? chunk[k - 1] == '\r' : endsWithCr) length--;
-                        _window.Start += k + 1;
-                        break;
-                    }
-                    length += chunk.Length;
-                    endsWithCr = chunk[^1] == '\r';
-                    _window.DiscardUnread();
-                }
+                length = _window.SkipLine(length, endsWithCr);
                 _nextLine++;
                 line = copy;
                 oversizedLength = length;
