@@ -19,6 +19,52 @@ public static class RetailPrice
     /// <summary>Largest magnitude the column holds: 99,999,999,999,999.9999.</summary>
     public const decimal MaxMagnitude = 99_999_999_999_999.9999m;
 
+    /// <summary>
+    /// Why the written number <paramref name="text"/> (digits, an optional sign and point, and in JSON an optional
+    /// exponent) cannot be a lake price although a parser would round it into one, or null: a non-zero digit more than
+    /// <see cref="Scale"/> places after the point, or more than <see cref="Precision"/> − <see cref="Scale"/> integer
+    /// digits. Checked on the text, before a parser rounds it to the 28 or 29 digits a <see cref="decimal"/> holds
+    /// (<c>1.00000000000000000000000000001</c> would otherwise become 1, and <c>1e-40</c> 0).
+    /// </summary>
+    public static string? CheckDigits(ReadOnlySpan<byte> text)
+    {
+        int first = -1, last = -1, digits = 0, point = -1, e = text.Length;
+        for (int k = 0; k < text.Length; k++)
+        {
+            byte c = text[k];
+            if (c is (byte)'e' or (byte)'E') { e = k; break; }
+            if (c == (byte)'.') { point = digits; continue; }
+            if (c is < (byte)'0' or > (byte)'9') continue;
+            if (c != (byte)'0')
+            {
+                if (first < 0) first = digits;
+                last = digits;
+            }
+            digits++;
+        }
+        if (first < 0) return null; // zero
+        if (point < 0) point = digits;
+        long exponent = 0;
+        if (e < text.Length)
+        {
+            var x = text[(e + 1)..];
+            bool negative = x.Length > 0 && x[0] == (byte)'-';
+            if (x.Length > 0 && x[0] is (byte)'-' or (byte)'+') x = x[1..];
+            foreach (byte c in x) if (c is >= (byte)'0' and <= (byte)'9') exponent = Math.Min(exponent * 10 + (c - '0'), 100_000);
+            if (negative) exponent = -exponent;
+        }
+        long decimals = last + 1 - point - exponent;
+        long integerDigits = point - first + exponent;
+        // Only where a decimal parser would round (it keeps at most 28 decimal places and 28–29 digits): every
+        // other price is parsed exactly and judged by RetailRecordValidation, with its usual reasons.
+        if (decimals <= 28 && last - first + 1 <= 28 && integerDigits <= 28) return null;
+        if (decimals > Scale)
+            return string.Create(CultureInfo.InvariantCulture, $"has more than {Scale} decimal places, which the lake's DECIMAL({Precision},{Scale}) would round");
+        if (integerDigits > Precision - Scale)
+            return string.Create(CultureInfo.InvariantCulture, $"has more than {Precision - Scale} integer digits, more than the lake's DECIMAL({Precision},{Scale}) holds");
+        return null;
+    }
+
     private const decimal Factor = 10_000m; // 10^Scale
 
     /// <summary>

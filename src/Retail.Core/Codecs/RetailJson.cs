@@ -165,6 +165,8 @@ public static class RetailJson
                             return Fail(RetailFields.InvoiceDate, "not a date in the form \"yyyy-MM-dd HH:mm:ss\"", out field, out reason);
                         break;
                     case 5:
+                        if (reader.TokenType == JsonTokenType.Number && RetailPrice.CheckDigits(reader.ValueSpan) is { } tooLong)
+                            return Fail(RetailFields.Price, tooLong, out field, out reason);
                         if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out price))
                             return Fail(RetailFields.Price, "not a decimal number", out field, out reason);
                         break;
