@@ -119,14 +119,27 @@ public class LakeSafetyTests
     public async Task Demo_LakeCannotTakeObjects_StopsAtOnceNamingTheCauseNotTheStream()
     {
         using var dir = new TempDir();
-        File.WriteAllText(Path.Combine(dir.Path, "json-data"), "in the way");
+        // The arrival-time partition folder cannot be created: a file holds its name.
+        Directory.CreateDirectory(Path.Combine(dir.Path, "json-data"));
+        File.WriteAllText(Path.Combine(dir.Path, "json-data", $"year={DateTime.UtcNow.Year:0000}"), "in the way");
 
-        var demo = await CliRunner.RunAsync("demo", "--records", "200000", "--lake", dir.Path).WaitAsync(TimeSpan.FromMinutes(2));
+        var demo = await CliRunner.RunAsync("demo", "--records", "200000", "--lake", dir.Path, "--append").WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Equal(1, demo.ExitCode);
         AssertOneErrorLineNoStackTrace(demo, "deliver to lake failed");
         Assert.Contains("json-data/", demo.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("ProvisionedThroughputExceeded", demo.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_FileWhereTheLakeKeepsAFolder_RefusedBeforeAnythingRuns()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(Path.Combine(dir.Path, "json-data"), "in the way");
+        var demo = await CliRunner.RunAsync("demo", "--records", "10", "--lake", dir.Path, "--replace");
+        Assert.Equal(2, demo.ExitCode);
+        AssertOneErrorLineNoStackTrace(demo, "is a file where the lake keeps its json-data/ folder");
+        Assert.Equal("in the way", File.ReadAllText(Path.Combine(dir.Path, "json-data")));
     }
 
     /// <summary>The demo's summary compares the two tables and fails loudly when they differ (here: a stray Parquet file).</summary>

@@ -33,7 +33,9 @@ public sealed class LocalFolderObjectStore : IObjectStore
     {
         ObjectKeys.Validate(key);
         string path = Path.GetFullPath(Path.Combine(RootPath, key));
-        if (!path.StartsWith(RootPath + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        // (A root of "/" already ends in the separator.)
+        string inside = Path.EndsInDirectorySeparator(RootPath) ? RootPath : RootPath + Path.DirectorySeparatorChar;
+        if (!path.StartsWith(inside, StringComparison.Ordinal))
             throw new ArgumentException($"Object key '{key}' resolves outside the store's root.", nameof(key));
         return path;
     }
@@ -160,7 +162,8 @@ public sealed class LocalFolderObjectStore : IObjectStore
     /// Removes the temporary files that writers which are gone (a process killed mid-put) left under
     /// <paramref name="prefix"/>, and returns their paths. A file is removed only when the process that wrote it
     /// (named in the file name) is no longer running and nothing holds the file's lock, so a live put — of this
-    /// process or another — is never disturbed.
+    /// process or another — is never disturbed. A name without a process id (written by an earlier version) counts as
+    /// stale once the file has not been written for an hour.
     /// </summary>
     public IReadOnlyList<string> RemoveStaleTemporaryFiles(string prefix)
     {
@@ -170,7 +173,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
         if (!Directory.Exists(folder)) return removed;
         foreach (var file in new DirectoryInfo(folder).EnumerateFiles(TempMarker + "*", SearchOption.AllDirectories))
         {
-            if (!WriterIsGone(file.Name)) continue;
+            if (!WriterIsGone(file)) continue;
             try
             {
                 // The writer holds the file under an exclusive lock while it writes; taking it proves nobody does.
@@ -183,12 +186,14 @@ public sealed class LocalFolderObjectStore : IObjectStore
         return removed;
     }
 
-    private static bool WriterIsGone(string name)
+    private static bool WriterIsGone(FileInfo file)
     {
-        var rest = name.AsSpan(TempMarker.Length);
+        var rest = file.Name.AsSpan(TempMarker.Length);
         int dash = rest.IndexOf('-');
         if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-            return false; // an older writer's name: its process cannot be told, so keep it
+            // A name from before temporary files carried their writer's process id: gone once untouched for an hour
+            // (a writer keeps writing to it until it renames it); its lock is still checked before it is removed.
+            return DateTime.UtcNow - file.LastWriteTimeUtc > TimeSpan.FromHours(1);
         if (pid == Environment.ProcessId) return false;
         try
         {

@@ -33,6 +33,12 @@ internal static class LakeOption
     /// <exception cref="CliException">The folder cannot be created or written.</exception>
     public static void EnsureWritable(string lake)
     {
+        foreach (string folder in Folders)
+        {
+            string path = Path.Combine(lake, folder.TrimEnd('/'));
+            if (File.Exists(path))
+                throw new CliException($"--lake {lake} cannot be used as a lake: {path} is a file where the lake keeps its {folder} folder; move it away.", 2);
+        }
         string probe = Path.Combine(lake, LakeLayout.ControlPrefix.TrimEnd('/'), $".probe-{Guid.NewGuid():N}");
         try
         {

@@ -93,12 +93,16 @@ public class LocalFolderObjectStoreTemporaryFileTests
         string init = Path.Combine(hour, $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}1-89ab"); // a live process, not ours
         string other = Path.Combine(dir.Path, "parquet-retail-trans", $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}{DeadProcessId()}-cdef");
         Directory.CreateDirectory(Path.GetDirectoryName(other)!);
-        foreach (var f in new[] { dead, mine, init, other }) File.WriteAllText(f, "partial");
+        string oldStale = Path.Combine(hour, $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}0123456789abcdef0123456789abcdef");
+        string oldFresh = Path.Combine(hour, $"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}fedcba9876543210fedcba9876543210");
+        foreach (var f in new[] { dead, mine, init, other, oldStale, oldFresh }) File.WriteAllText(f, "partial");
+        File.SetLastWriteTimeUtc(oldStale, DateTime.UtcNow.AddHours(-2));
         File.WriteAllText(Path.Combine(hour, "retail-trans-1-2010-12-01-08-00-00-x"), "{}\n");
 
         var removed = store.RemoveStaleTemporaryFiles("json-data/");
 
-        Assert.Equal([dead], removed);
+        Assert.Equal(new[] { dead, oldStale }.Order(StringComparer.Ordinal), removed.Order(StringComparer.Ordinal));
+        Assert.True(File.Exists(oldFresh)); // an earlier version's name, written recently: perhaps live
         Assert.False(File.Exists(dead));
         Assert.True(File.Exists(mine));
         Assert.True(File.Exists(init));
@@ -121,5 +125,16 @@ public class LocalFolderObjectStoreTemporaryFileTests
         seen = Path.GetFileName(await created.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.StartsWith($"{Retail.Storage.LocalFolderObjectStore.TemporaryFilePrefix}{Environment.ProcessId}-", seen, StringComparison.Ordinal);
         Assert.Equal(new byte[] { 1, 2, 3 }, await File.ReadAllBytesAsync(Path.Combine(dir.Path, "a", "b")));
+    }
+}
+
+public class LocalFolderObjectStoreRootTests
+{
+    [Fact]
+    public void GetPath_StoreRootedAtFileSystemRoot_KeysResolveInsideIt()
+    {
+        var store = new Retail.Storage.LocalFolderObjectStore("/");
+        Assert.Equal("/json-data/x", store.GetPath("json-data/x"));
+        Assert.Throws<ArgumentException>(() => store.GetPath("../x"));
     }
 }
