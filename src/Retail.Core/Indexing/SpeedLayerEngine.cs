@@ -197,7 +197,7 @@ public sealed partial class SpeedLayerEngine
             }
             catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
             {
-                throw new InvalidOperationException($"The speed layer stopped: the index failed because of {cause} ({e.Message}); nothing past the last stored batch was checkpointed.", e);
+                throw Stopped(cause, e.Message, e);
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException)
             {
@@ -215,7 +215,7 @@ public sealed partial class SpeedLayerEngine
                 }
                 else if (item.Retryable && FailureClassification.IsPermanent(item.Error, out string? cause))
                 {
-                    throw new InvalidOperationException($"The speed layer stopped: the index failed because of {cause} ({item.Error}); nothing past the last stored batch was checkpointed.");
+                    throw Stopped(cause, item.Error, null);
                 }
                 else if (item.Retryable)
                 {
@@ -239,6 +239,10 @@ public sealed partial class SpeedLayerEngine
             pending = retry;
         }
     }
+
+    /// <summary>The index failed in a way retrying cannot fix: the engine stops without checkpointing past the batch.</summary>
+    private static InvalidOperationException Stopped(string cause, string? detail, Exception? inner) =>
+        new($"The speed layer stopped: the index failed because of {cause} ({detail}); nothing past the last stored batch was checkpointed.", inner);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Record {ShardId}/{SequenceNumber} is invalid and was not indexed: {Error}")]
     private static partial void LogInvalid(ILogger logger, string shardId, string sequenceNumber, string error);

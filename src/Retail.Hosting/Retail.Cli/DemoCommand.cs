@@ -93,7 +93,6 @@ internal static class DemoCommand
         {
             LakeOption.Empty(s.Lake);
             await stderr.WriteLineAsync($"[INFO] --replace: emptied {string.Join(", ", LakeOption.Folders)} under {s.Lake}").ConfigureAwait(false);
-            LakeOption.EnsureWritable(s.Lake);
         }
         string? header = s.InputFile is null ? null : ReadHeader(s.InputFile);
 
@@ -272,18 +271,16 @@ internal static class DemoCommand
     /// </summary>
     private static async Task FailFastAsync(CancellationTokenSource linked, CancellationToken ct, params (string Stage, Task Task)[] stages)
     {
+        // Stop the others first: WhenAll would wait for all of them, and a producer refused by a full stream
+        // behind a failed consumer would retry for minutes.
+        if (stages.Any(st => st.Task.IsFaulted)) await linked.CancelAsync().ConfigureAwait(false);
         try
         {
-            // Stop the others first: WhenAll would wait for all of them, and a producer refused by a full stream
-            // behind a failed consumer would retry for minutes.
-            if (stages.Any(st => st.Task.IsFaulted)) await linked.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(stages.Select(st => st.Task)).ConfigureAwait(false);
         }
         catch when (!ct.IsCancellationRequested)
         {
-            await linked.CancelAsync().ConfigureAwait(false);
-            try { await Task.WhenAll(stages.Select(st => st.Task)).ConfigureAwait(false); }
-            catch (Exception) { /* each stage's outcome is read below */ }
+            // Every stage has ended here (WhenAll completes only then): read their outcomes.
             var failures = stages.Where(st => st.Task.IsFaulted)
                 .Select(st => (st.Stage, Error: st.Task.Exception!.InnerException!))
                 .Where(f => f.Error is not OperationCanceledException)

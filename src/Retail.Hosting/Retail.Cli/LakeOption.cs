@@ -35,7 +35,7 @@ internal static class LakeOption
     {
         foreach (string folder in Folders)
         {
-            string path = Path.Combine(lake, folder.TrimEnd('/'));
+            string path = FolderPath(lake, folder);
             if (File.Exists(path))
                 throw new CliException($"--lake {lake} cannot be used as a lake: {path} is a file where the lake keeps its {folder} folder; move it away.", 2);
         }
@@ -68,12 +68,14 @@ internal static class LakeOption
         return n;
     }
 
+    private static string FolderPath(string lake, string folder) => Path.Combine(lake, folder.TrimEnd('/'));
+
     /// <summary>Removes the lake's own folders (nothing else under <paramref name="lake"/>).</summary>
     public static void Empty(string lake)
     {
         foreach (string folder in Folders)
         {
-            string path = Path.Combine(lake, folder.TrimEnd('/'));
+            string path = FolderPath(lake, folder);
             try
             {
                 if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
