@@ -15,8 +15,6 @@ public sealed class LocalFolderObjectStore : IObjectStore
     /// </summary>
     public const string TemporaryFilePrefix = ".retail-tmp-";
 
-    private const string TempMarker = TemporaryFilePrefix;
-
     /// <summary>Uses (and creates) the folder <paramref name="rootPath"/>.</summary>
     public LocalFolderObjectStore(string rootPath)
     {
@@ -58,7 +56,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
         string path = GetPath(key);
         string dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{TempMarker}{Environment.ProcessId}-{Guid.NewGuid():N}"));
+        string temp = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{TemporaryFilePrefix}{Environment.ProcessId}-{Guid.NewGuid():N}"));
         try
         {
             var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
@@ -142,7 +140,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
                 if (asDir.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(asDir, StringComparison.Ordinal))
                     Walk(sub, key, prefix, results, ct);
             }
-            else if (entry is FileInfo file && key.StartsWith(prefix, StringComparison.Ordinal) && !entry.Name.StartsWith(TempMarker, StringComparison.Ordinal))
+            else if (entry is FileInfo file && key.StartsWith(prefix, StringComparison.Ordinal) && !entry.Name.StartsWith(TemporaryFilePrefix, StringComparison.Ordinal))
             {
                 results.Add((key, file));
             }
@@ -171,7 +169,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
         string folder = prefix.Length == 0 ? RootPath : Path.GetDirectoryName(GetPath(prefix.EndsWith('/') ? prefix + "x" : prefix))!;
         var removed = new List<string>();
         if (!Directory.Exists(folder)) return removed;
-        foreach (var file in new DirectoryInfo(folder).EnumerateFiles(TempMarker + "*", SearchOption.AllDirectories))
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles(TemporaryFilePrefix + "*", SearchOption.AllDirectories))
         {
             if (!WriterIsGone(file)) continue;
             try
@@ -188,7 +186,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
 
     private static bool WriterIsGone(FileInfo file)
     {
-        var rest = file.Name.AsSpan(TempMarker.Length);
+        var rest = file.Name.AsSpan(TemporaryFilePrefix.Length);
         int dash = rest.IndexOf('-');
         if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
             // A name from before temporary files carried their writer's process id: gone once untouched for an hour

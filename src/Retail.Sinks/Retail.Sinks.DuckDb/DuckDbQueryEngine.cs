@@ -57,8 +57,7 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
     private readonly Lock _rootLock = new();
     private readonly ILogger _logger;
     private readonly TimeSpan _timeout;
-    private readonly string _jsonGlob;
-    private readonly string _parquetGlob;
+    private readonly LakeView[] _views;
     private bool _disposed;
 
     /// <summary>Opens an engine over the lake at <paramref name="lakePath"/> with default options.</summary>
@@ -74,8 +73,13 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeout = options.QueryTimeout;
         LakePath = LakePaths.Normalize(options.LakePath);
-        _jsonGlob = LakeViews.JsonGlob(LakePath);
-        _parquetGlob = LakeViews.ParquetGlob(LakePath);
+        // The views' SQL depends only on the lake: built once, run on each query's connection.
+        string jsonGlob = LakeViews.JsonGlob(LakePath), parquetGlob = LakeViews.ParquetGlob(LakePath);
+        _views =
+        [
+            new(JsonTableName, jsonGlob, LakeViews.Create(JsonTableName, LakeViews.JsonSource(jsonGlob)), LakeViews.Create(JsonTableName, null)),
+            new(ParquetTableName, parquetGlob, LakeViews.Create(ParquetTableName, LakeViews.ParquetSource(parquetGlob)), LakeViews.Create(ParquetTableName, null)),
+        ];
 
         _root = DuckDbCommands.Open(":memory:", options.Threads, options.MemoryLimit);
         try
@@ -172,23 +176,22 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
     private List<(string Table, string Error)> CreateViews(DuckDBConnection connection)
     {
         var unreadable = new List<(string, string)>();
-        foreach (var (table, glob, source) in new (string, string, Func<string, string>)[]
-                 {
-                     (JsonTableName, _jsonGlob, LakeViews.JsonSource),
-                     (ParquetTableName, _parquetGlob, LakeViews.ParquetSource),
-                 })
+        foreach (var view in _views)
         {
             try
             {
-                DuckDbCommands.Execute(connection, LakeViews.Create(table, HasFiles(connection, glob) ? source(glob) : null));
+                DuckDbCommands.Execute(connection, HasFiles(connection, view.Glob) ? view.OverFiles : view.Empty);
             }
             catch (DuckDBException e)
             {
-                unreadable.Add((table, e.Message));
+                unreadable.Add((view.Table, e.Message));
             }
         }
         return unreadable;
     }
+
+    /// <summary>A table's glob and its view's SQL, over the files and empty.</summary>
+    private sealed record LakeView(string Table, string Glob, string OverFiles, string Empty);
 
     private static bool HasFiles(DuckDBConnection connection, string glob) =>
         DuckDbCommands.Scalar(connection, "SELECT EXISTS (SELECT 1 FROM glob($1))", glob) is true;

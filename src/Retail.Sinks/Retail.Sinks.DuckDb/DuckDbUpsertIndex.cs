@@ -260,13 +260,8 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
     /// <summary>An index made before <c>price</c> was <see cref="PriceType"/> has DECIMAL(18,4): widen it (exact).</summary>
     private void WidenPrice()
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $name AND column_name = 'price'";
-        var p = command.CreateParameter();
-        p.ParameterName = "name";
-        p.Value = TableName;
-        command.Parameters.Add(p);
-        string type = command.ExecuteScalar() as string ?? "";
+        string type = DuckDbCommands.Scalar(_connection,
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $1 AND column_name = 'price'", TableName) as string ?? "";
         if (string.Equals(type, PriceType, StringComparison.OrdinalIgnoreCase)) return;
         if (!string.Equals(type, "DECIMAL(18,4)", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"The table '{TableName}' in '{DatabasePath}' has price {type}, not this index's {PriceType} (or DECIMAL(18,4), which is widened); " +

@@ -92,8 +92,8 @@ internal sealed class HourCompactionRun
     /// <summary>
     /// On a local folder, removes the store's temporary files in the hour's table and manifest folders. Only runs
     /// holding the hour's lock write there, and this run holds it, so each of them was left by a run that is gone.
-    /// (Other stores publish without temporary objects. Delivery's temporary files under the source prefix are
-    /// not the compactor's: it leaves them alone.)
+    /// (Other stores publish without temporary objects. Delivery's temporary files under the source prefix are the
+    /// store's to judge: see <see cref="LocalFolderObjectStore.RemoveStaleTemporaryFiles"/>, called once per pass.)
     /// </summary>
     private void RemoveStaleStoreTemporaries()
     {
