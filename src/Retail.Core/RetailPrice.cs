@@ -28,6 +28,8 @@ public static class RetailPrice
     /// </summary>
     public static string? CheckDigits(ReadOnlySpan<byte> text)
     {
+        // 28 characters without an exponent hold at most 28 digits, which every parser keeps: the common case.
+        if (text.Length <= 28 && !text.ContainsAny((byte)'e', (byte)'E')) return null;
         int first = -1, last = -1, digits = 0, point = -1, e = text.Length;
         for (int k = 0; k < text.Length; k++)
         {

@@ -204,14 +204,15 @@ internal sealed class OnlineRetailColumns
             return false;
         }
         var p = reader.GetUtf8(_columns[5]);
-        if (RetailPrice.CheckDigits(p) is { } tooLong && ValueFormats.TryParsePrice(p, out _))
-        {
-            error = RowError(reader, RetailFields.Price, Encoding.UTF8.GetString(p), tooLong);
-            return false;
-        }
         if (!ValueFormats.TryParsePrice(p, out decimal price))
         {
             error = RowError(reader, RetailFields.Price, Encoding.UTF8.GetString(p), "not a decimal number");
+            return false;
+        }
+        if (RetailPrice.CheckDigits(p) is { } tooLong)
+        {
+            // Parsed, but rounded: too many digits for a decimal.
+            error = RowError(reader, RetailFields.Price, Encoding.UTF8.GetString(p), tooLong);
             return false;
         }
         var converted = new RetailTransaction
