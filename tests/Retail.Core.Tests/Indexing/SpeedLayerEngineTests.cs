@@ -13,9 +13,13 @@ public class SpeedLayerEngineTests
         public Dictionary<string, RetailTransaction> Docs { get; } = [];
         private readonly HashSet<string> _seen = [];
 
+        private readonly Lock _lock = new();
+
+        // Shards upsert concurrently, as against a real index: the double serializes them itself.
         public ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default)
         {
             var items = new List<UpsertItemResult>();
+            lock (_lock)
             foreach (var d in documents)
             {
                 if (d.Record.Description == "REJECT ME") items.Add(new UpsertItemResult(d.Id, "mapper_parsing_exception", false));
@@ -29,7 +33,10 @@ public class SpeedLayerEngineTests
             return ValueTask.FromResult(new UpsertResult(items));
         }
 
-        public ValueTask<long> CountAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult((long)Docs.Count);
+        public ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
+        {
+            lock (_lock) return ValueTask.FromResult((long)Docs.Count);
+        }
     }
 
     [Fact]
