@@ -286,17 +286,17 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Constructor_IndexWithDecimal18Price_WidenedInPlaceValuesKept()
+    public async Task Constructor_IndexStoringDecimal38Price_NarrowedInPlaceValuesKeptQueriesStillWide()
     {
         using var dir = new TempDir();
         string path = Path.Combine(dir.Path, "v1.duckdb");
         var doc = Documents(DocumentIdMode.SourcePosition, 1).Single();
         using (var connection = new DuckDBConnection("Data Source=" + path))
         {
-            // An index made when price was DECIMAL(18,4), holding the largest price.
+            // An index made by a development build that stored price as DECIMAL(38,4), holding the largest price.
             connection.Open();
             TestLake.Execute(connection, "CREATE TABLE retail (doc_id VARCHAR NOT NULL, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
-                "description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price DECIMAL(18,4) NOT NULL, " +
+                "description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price DECIMAL(38,4) NOT NULL, " +
                 "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL, doc_key UUID PRIMARY KEY);" +
                 "INSERT INTO retail VALUES ('old', 'i', 's', 'd', 2147483647, TIMESTAMP '2010-01-01 00:00:00', 99999999999999.9999, '', 'c', uuid())");
         }
@@ -305,7 +305,10 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
         Assert.Equal(0, (await index.UpsertAsync([doc])).FailedCount);
         var result = await index.QueryAsync("SELECT typeof(price), sum(quantity*price) FROM retail WHERE doc_id = 'old' GROUP BY 1");
 
+        var stored = await index.QueryAsync("SELECT typeof(price) FROM v1.main.retail LIMIT 1");
+
         Assert.Equal<object?>(["DECIMAL(38,4)", 2147483647m * 99_999_999_999_999.9999m], result.Rows.Single());
+        Assert.Equal<object?>("DECIMAL(18,4)", stored.Rows.Single()[0]);
         Assert.Equal(2, await index.CountAsync());
     }
 
