@@ -51,6 +51,7 @@ public sealed partial class DeliveryEngine
     private readonly PrefixTemplate _errorPrefix;
     private readonly long _bufferBytes;
     private readonly TimeSpan _bufferInterval;
+    private readonly RetailRetryPipeline _retry;
 
     /// <summary>Creates an engine; invalid options throw here, naming the setting.</summary>
     public DeliveryEngine(IRecordStream stream, IObjectStore store, ICheckpointStore checkpoints, DeliveryOptions? options = null,
@@ -68,12 +69,17 @@ public sealed partial class DeliveryEngine
         _errorPrefix = PrefixTemplate.ParseErrorPrefix(_options.ErrorOutputPrefix);
         _bufferBytes = _options.BufferSizeMiB * 1024L * 1024L;
         _bufferInterval = TimeSpan.FromSeconds(_options.BufferIntervalSeconds);
+        _retry = new RetailRetryPipeline(_options.Retry, _time);
     }
 
     /// <summary>Live counters.</summary>
     public DeliveryStats Stats { get; } = new();
 
-    /// <summary>Raised after each object is durably written (on the shard's worker; keep handlers short and non-throwing).</summary>
+    /// <summary>
+    /// Raised after each object is durably written (on the shard's worker; keep handlers short). A handler that
+    /// throws is logged and counted (<see cref="DeliveryStats.ObserverErrors"/>) and never stops the worker; the
+    /// other handlers still run.
+    /// </summary>
     public event Action<DeliveredObject>? ObjectWritten;
 
     /// <summary>
@@ -262,7 +268,7 @@ public sealed partial class DeliveryEngine
             (buffer.IsError ? RecordsFailed : RecordsOut).Add(buffer.Records);
             ObjectsOut.Add(1);
             LogObjectWritten(engine._logger, key, buffer.Records, buffer.Data.WrittenCount);
-            engine.ObjectWritten?.Invoke(new DeliveredObject(key, buffer.IsError, buffer.Records, buffer.Data.WrittenCount));
+            engine.NotifyObjectWritten(new DeliveredObject(key, buffer.IsError, buffer.Records, buffer.Data.WrittenCount));
             buffer.Written = true;
             _buffers.Remove(buffer.GroupKey);
             // Reuse the memory for the next buffer (a few are kept; the rest go to the GC).
@@ -308,29 +314,50 @@ public sealed partial class DeliveryEngine
 
     private async ValueTask PutWithRetryAsync(string key, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
-        long started = _time.GetTimestamp();
-        for (int attempt = 0; ; attempt++)
+        try
+        {
+            await _retry.ExecuteAsync(c => _store.PutAsync(key, data, c), attempt =>
+            {
+                Stats.Retry();
+                LogWriteRetry(_logger, key, attempt.Failure, attempt.Delay.TotalMilliseconds);
+            }, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
+        {
+            // Retrying cannot fix a full disk or a read-only lake: stop now and say why.
+            LogWritePermanent(_logger, key, cause, e.Message);
+            throw new DeliveryFailedException($"Delivery stopped: writing '{key}' failed because of {cause} ({e.Message}). Nothing past the last written object was checkpointed; fix the cause and run again.", e);
+        }
+        catch (RetryExhaustedException e)
+        {
+            LogWriteGaveUp(_logger, key, e.Message);
+            throw new DeliveryFailedException($"Delivery stopped: writing '{key}' kept failing. {e.Message}. Nothing past the last written object was checkpointed; run again when the store recovers.", e);
+        }
+    }
+
+    /// <summary>Raises <see cref="ObjectWritten"/>: a handler's exception is logged and counted, never thrown into the worker.</summary>
+    private void NotifyObjectWritten(DeliveredObject written)
+    {
+        if (ObjectWritten is not { } handlers) return;
+        foreach (var handler in handlers.GetInvocationList())
         {
             try
             {
-                await _store.PutAsync(key, data, ct).ConfigureAwait(false);
-                return;
+                ((Action<DeliveredObject>)handler)(written);
             }
-            catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
+            catch (Exception e)
             {
-                // Retrying cannot fix a full disk or a read-only lake: stop now and say why.
-                LogWritePermanent(_logger, key, cause, e.Message);
-                throw new DeliveryFailedException($"Delivery stopped: writing '{key}' failed because of {cause} ({e.Message}). Nothing past the last written object was checkpointed; fix the cause and run again.", e);
-            }
-            catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException && _time.GetElapsedTime(started) < _options.MaxWriteRetryDuration)
-            {
-                Stats.Retry();
-                var delay = Backoff.Jittered(attempt, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
-                LogWriteRetry(_logger, key, e.Message, delay.TotalMilliseconds);
-                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+                Stats.ObserverError();
+                LogObserverFailed(_logger, written.Key, e);
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Key} kept failing; delivery stops: {Error}")]
+    private static partial void LogWriteGaveUp(ILogger logger, string key, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An ObjectWritten handler threw for {Key}; delivery goes on")]
+    private static partial void LogObserverFailed(ILogger logger, string key, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Wrote {Key}: {Records} records, {Bytes} bytes")]
     private static partial void LogObjectWritten(ILogger logger, string key, int records, long bytes);
@@ -344,8 +371,9 @@ public sealed partial class DeliveryEngine
 
 /// <summary>
 /// Delivery stopped on a failure that retrying cannot fix (see <see cref="FailureClassification"/>), or on writes
-/// that kept failing past <see cref="DeliveryOptions.MaxWriteRetryDuration"/>. The message names the object and
-/// the cause; <see cref="Exception.InnerException"/> is the store's error.
+/// that kept failing past the limits of <see cref="DeliveryOptions.Retry"/>. The message names the object and
+/// the cause; <see cref="Exception.InnerException"/> is the store's error (or the <see cref="RetryExhaustedException"/>
+/// whose inner exception is the store's last error).
 /// </summary>
 public sealed class DeliveryFailedException(string message, Exception inner) : IOException(message, inner);
 

@@ -35,8 +35,17 @@ public sealed class DeliveryOptions
     /// <summary>How long a read waits for new records before the engine checks its buffer intervals (default 1 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a failing object write is retried (with jittered back-off) before the engine stops with an error (default 5 min). Nothing is checkpointed past an unwritten object.</summary>
-    public TimeSpan MaxWriteRetryDuration { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How a failing object write is retried before the engine stops with a <see cref="DeliveryFailedException"/>
+    /// (default: 100 ms first delay, 10 s longest, for 5 minutes). Only transient failures are retried (see
+    /// <see cref="FailureClassification.IsTransient"/>); nothing is checkpointed past an unwritten object.
+    /// </summary>
+    public RetryOptions Retry { get; set; } = new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(10),
+        MaxTotalDuration = TimeSpan.FromMinutes(5),
+    };
 
     /// <summary>Checks every setting; the message names the setting and the bad value.</summary>
     /// <returns>The problems, empty when valid.</returns>
@@ -52,7 +61,8 @@ public sealed class DeliveryOptions
         if (string.IsNullOrWhiteSpace(ConsumerName)) errors.Add("DeliveryOptions.ConsumerName must not be empty.");
         if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"DeliveryOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
         if (PollInterval <= TimeSpan.Zero) errors.Add($"DeliveryOptions.PollInterval must be positive, got {PollInterval}.");
-        if (MaxWriteRetryDuration <= TimeSpan.Zero) errors.Add($"DeliveryOptions.MaxWriteRetryDuration must be positive, got {MaxWriteRetryDuration}.");
+        if (Retry is null) errors.Add("DeliveryOptions.Retry must be set.");
+        else errors.AddRange(Retry.Validate("DeliveryOptions.Retry"));
         try { PrefixTemplate.ParseDataPrefix(Prefix); }
         catch (FormatException e) { errors.Add("DeliveryOptions.Prefix: " + e.Message); }
         try { PrefixTemplate.ParseErrorPrefix(ErrorOutputPrefix); }

@@ -3,7 +3,7 @@ namespace Retail.Delivery;
 /// <summary>Live counters of a <see cref="DeliveryEngine"/> (thread-safe reads).</summary>
 public sealed class DeliveryStats
 {
-    private long _recordsRead, _recordsDelivered, _recordsFailed, _recordsAlreadyDelivered, _objectsWritten, _errorObjectsWritten, _bytesWritten, _writeRetries, _backpressureFlushes;
+    private long _recordsRead, _recordsDelivered, _recordsFailed, _recordsAlreadyDelivered, _objectsWritten, _errorObjectsWritten, _bytesWritten, _writeRetries, _backpressureFlushes, _observerErrors;
 
     /// <summary>Records read from the stream.</summary>
     public long RecordsRead => Interlocked.Read(ref _recordsRead);
@@ -25,6 +25,10 @@ public sealed class DeliveryStats
     /// <summary>Times the engine wrote its buffers early because a bounded stream was refusing producers until it checkpointed.</summary>
     public long BackpressureFlushes => Interlocked.Read(ref _backpressureFlushes);
 
+    /// <summary>Exceptions thrown by <see cref="DeliveryEngine.ObjectWritten"/> handlers (each is logged; delivery goes on).</summary>
+    public long ObserverErrors => Interlocked.Read(ref _observerErrors);
+
+    internal void ObserverError() => Interlocked.Increment(ref _observerErrors);
     internal void BackpressureFlush() => Interlocked.Increment(ref _backpressureFlushes);
     internal void Read(long n) => Interlocked.Add(ref _recordsRead, n);
     internal void AlreadyDelivered() => Interlocked.Increment(ref _recordsAlreadyDelivered);

@@ -33,8 +33,17 @@ public sealed class SpeedLayerOptions
     /// <summary>How long a read waits for new records (default 1 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long retryable failures are retried, with jittered back-off, before the engine stops with an error without checkpointing (default 5 min).</summary>
-    public TimeSpan MaxRetryDuration { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How retryable failures (documents the index failed retryably, transient exceptions) are retried before the
+    /// engine stops with an error without checkpointing (default: 50 ms first delay, 10 s longest, for 5 minutes).
+    /// Only the documents that failed are sent again.
+    /// </summary>
+    public RetryOptions Retry { get; set; } = new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(50),
+        MaxDelay = TimeSpan.FromSeconds(10),
+        MaxTotalDuration = TimeSpan.FromMinutes(5),
+    };
 
     /// <summary>Checks every setting; the message names the setting and the bad value.</summary>
     public IReadOnlyList<string> Validate()
@@ -49,7 +58,8 @@ public sealed class SpeedLayerOptions
         if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"SpeedLayerOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
         if (MaxBatchLatency < TimeSpan.Zero) errors.Add($"SpeedLayerOptions.MaxBatchLatency must not be negative, got {MaxBatchLatency}.");
         if (PollInterval <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.PollInterval must be positive, got {PollInterval}.");
-        if (MaxRetryDuration <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.MaxRetryDuration must be positive, got {MaxRetryDuration}.");
+        if (Retry is null) errors.Add("SpeedLayerOptions.Retry must be set.");
+        else errors.AddRange(Retry.Validate("SpeedLayerOptions.Retry"));
         return errors;
     }
 }
@@ -98,6 +108,7 @@ public sealed partial class SpeedLayerEngine
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string[] _keyFields;
+    private readonly RetailRetryPipeline _retry;
 
     /// <summary>Creates the engine; invalid options throw here, naming the setting.</summary>
     public SpeedLayerEngine(IRecordStream stream, IUpsertIndex index, ICheckpointStore checkpoints, SpeedLayerOptions? options = null,
@@ -113,6 +124,7 @@ public sealed partial class SpeedLayerEngine
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _keyFields = [.. _options.RequiredFields];
+        _retry = new RetailRetryPipeline(_options.Retry, _time);
     }
 
     /// <summary>Live counters.</summary>
@@ -187,56 +199,60 @@ public sealed partial class SpeedLayerEngine
     private async Task UpsertAsync(List<IndexDocument> batch, CancellationToken ct)
     {
         IReadOnlyList<IndexDocument> pending = batch;
-        long started = _time.GetTimestamp();
-        for (int attempt = 0; ; attempt++)
+        try
         {
-            UpsertResult result;
-            try
+            // Each attempt sends only the documents still pending and keeps those that failed retryably; the
+            // pipeline owns the delays and the limits, and retries a transient exception with the same documents.
+            await _retry.ExecuteAsync(async c =>
             {
-                result = await _index.UpsertAsync(pending, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
+                UpsertResult result;
+                try
+                {
+                    result = await _index.UpsertAsync(pending, c).ConfigureAwait(false);
+                }
+                catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
+                {
+                    throw Stopped(cause, e.Message, e);
+                }
+                var retry = new List<IndexDocument>();
+                string? lastError = null;
+                for (int i = 0; i < pending.Count; i++)
+                {
+                    var item = result.Items[i];
+                    if (item.Succeeded)
+                    {
+                        Stats.Upserted(1);
+                        DocsOut.Add(1);
+                    }
+                    else if (item.Retryable && FailureClassification.IsPermanent(item.Error, out string? cause))
+                    {
+                        throw Stopped(cause, item.Error, null);
+                    }
+                    else if (item.Retryable)
+                    {
+                        retry.Add(pending[i]);
+                        lastError = item.Error;
+                    }
+                    else
+                    {
+                        Stats.Rejected();
+                        DocsFailed.Add(1);
+                        LogRejected(_logger, item.Id, item.Error);
+                    }
+                }
+                pending = retry;
+                return (Failed: retry.Count, LastError: lastError);
+            },
+            r => r.Failed == 0 ? null : $"{r.Failed} documents failed ({r.LastError})",
+            attempt =>
             {
-                throw Stopped(cause, e.Message, e);
-            }
-            catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException)
-            {
-                result = new UpsertResult([.. pending.Select(d => new UpsertItemResult(d.Id, e.Message, Retryable: true))]);
-            }
-            var retry = new List<IndexDocument>();
-            string? lastError = null;
-            for (int i = 0; i < pending.Count; i++)
-            {
-                var item = result.Items[i];
-                if (item.Succeeded)
-                {
-                    Stats.Upserted(1);
-                    DocsOut.Add(1);
-                }
-                else if (item.Retryable && FailureClassification.IsPermanent(item.Error, out string? cause))
-                {
-                    throw Stopped(cause, item.Error, null);
-                }
-                else if (item.Retryable)
-                {
-                    retry.Add(pending[i]);
-                    lastError = item.Error;
-                }
-                else
-                {
-                    Stats.Rejected();
-                    DocsFailed.Add(1);
-                    LogRejected(_logger, item.Id, item.Error);
-                }
-            }
-            if (retry.Count == 0) return;
-            if (_time.GetElapsedTime(started) >= _options.MaxRetryDuration)
-                throw new InvalidOperationException($"{retry.Count} documents still failed after {_options.MaxRetryDuration} (last error: {lastError}); the shard was not checkpointed past them, so a restart retries them.");
-            Stats.Retried(retry.Count);
-            var delay = Backoff.Jittered(attempt, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
-            LogRetry(_logger, retry.Count, lastError, delay.TotalMilliseconds);
-            await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            pending = retry;
+                Stats.Retried(pending.Count);
+                LogRetry(_logger, pending.Count, attempt.Failure, attempt.Delay.TotalMilliseconds);
+            }, ct).ConfigureAwait(false);
+        }
+        catch (RetryExhaustedException e)
+        {
+            throw new InvalidOperationException($"{pending.Count} documents still failed: {e.Message}; the shard was not checkpointed past them, so a restart retries them.", e);
         }
     }
 
@@ -251,5 +267,5 @@ public sealed partial class SpeedLayerEngine
     private static partial void LogRejected(ILogger logger, string id, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} documents failed ({Error}); retrying in {DelayMs} ms")]
-    private static partial void LogRetry(ILogger logger, int count, string? error, double delayMs);
+    private static partial void LogRetry(ILogger logger, int count, string error, double delayMs);
 }

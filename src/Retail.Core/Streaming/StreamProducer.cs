@@ -13,14 +13,17 @@ public sealed class StreamProducerOptions
     /// <summary>Bytes per put (default 5 MiB, Kinesis's limit).</summary>
     public int MaxBatchBytes { get; set; } = StreamLimits.MaxBytesPerPut;
 
-    /// <summary>First back-off after a failed entry (default 50 ms); doubles each time, with full jitter.</summary>
-    public TimeSpan BaseBackoff { get; set; } = TimeSpan.FromMilliseconds(50);
-
-    /// <summary>Longest single back-off (default 5 s).</summary>
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>How long one batch may keep failing before the producer gives up with an exception (default 5 min).</summary>
-    public TimeSpan MaxRetryDuration { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How refused entries and failed puts are retried (default: 50 ms first delay, 5 s longest, for 5 minutes;
+    /// then <see cref="StreamProducer.FlushAsync"/> throws <see cref="StreamProducerException"/>). Only the entries
+    /// that failed are sent again.
+    /// </summary>
+    public RetryOptions Retry { get; set; } = new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(50),
+        MaxDelay = TimeSpan.FromSeconds(5),
+        MaxTotalDuration = TimeSpan.FromMinutes(5),
+    };
 
     internal void Validate()
     {
@@ -28,24 +31,24 @@ public sealed class StreamProducerOptions
             throw new ArgumentOutOfRangeException(nameof(MaxBatchRecords), MaxBatchRecords, $"StreamProducerOptions.MaxBatchRecords must be 1 to {StreamLimits.MaxRecordsPerPut}.");
         if (MaxBatchBytes is < StreamLimits.MaxRecordBytes or > StreamLimits.MaxBytesPerPut)
             throw new ArgumentOutOfRangeException(nameof(MaxBatchBytes), MaxBatchBytes, $"StreamProducerOptions.MaxBatchBytes must be {StreamLimits.MaxRecordBytes} to {StreamLimits.MaxBytesPerPut}.");
-        if (BaseBackoff <= TimeSpan.Zero || MaxBackoff < BaseBackoff)
-            throw new ArgumentOutOfRangeException(nameof(BaseBackoff), BaseBackoff, "StreamProducerOptions.BaseBackoff must be positive and at most MaxBackoff.");
-        if (MaxRetryDuration <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(MaxRetryDuration), MaxRetryDuration, "StreamProducerOptions.MaxRetryDuration must be positive.");
+        if (Retry is null) throw new ArgumentNullException(nameof(Retry), "StreamProducerOptions.Retry must be set.");
+        var retryErrors = Retry.Validate("StreamProducerOptions.Retry");
+        if (retryErrors.Count > 0) throw new ArgumentException(string.Join(" ", retryErrors), nameof(Retry));
     }
 }
 
 /// <summary>
 /// Puts records into an <see cref="IRecordStream"/> in batches within Kinesis's limits, and — unlike
 /// the workshop's producer — checks every response: only the entries that failed are sent again,
-/// with exponential back-off and full jitter, so nothing is lost and nothing is duplicated by a
+/// through the <see cref="RetailRetryPipeline"/> built from <see cref="StreamProducerOptions.Retry"/>
+/// (jittered exponential back-off on the injected clock), so nothing is lost and nothing is duplicated by a
 /// whole-batch retry. Not thread-safe: one producer per writer.
 /// </summary>
 public sealed partial class StreamProducer : IAsyncDisposable
 {
     private readonly IRecordStream _stream;
     private readonly StreamProducerOptions _options;
-    private readonly TimeProvider _time;
+    private readonly RetailRetryPipeline _retry;
     private readonly ILogger _logger;
     private readonly List<PutRecordsEntry> _batch = [];
     private int _batchBytes;
@@ -57,7 +60,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         _options = options ?? new StreamProducerOptions();
         _options.Validate();
-        _time = timeProvider ?? TimeProvider.System;
+        _retry = new RetailRetryPipeline(_options.Retry, timeProvider ?? TimeProvider.System);
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -89,7 +92,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
     }
 
     /// <summary>Sends whatever is batched, retrying failed entries until all are accepted or the retry time runs out.</summary>
-    /// <exception cref="StreamProducerException">Entries still failed after <see cref="StreamProducerOptions.MaxRetryDuration"/>.</exception>
+    /// <exception cref="StreamProducerException">Entries still failed when the retry limits (<see cref="StreamProducerOptions.Retry"/>) were reached.</exception>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         if (_batch.Count == 0) return;
@@ -109,42 +112,42 @@ public sealed partial class StreamProducer : IAsyncDisposable
         IReadOnlyList<PutRecordsEntry> pending = [.. _batch];
         _batch.Clear();
         _batchBytes = 0;
-        long started = _time.GetTimestamp();
-        int attempt = 0;
-        while (true)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            PutRecordsResult result;
-            try
+            // Each attempt sends only what is still pending and keeps what failed; the pipeline owns the delays and
+            // the limits. A whole put that throws a transient error (throttled, timed out, connection reset) is
+            // retried with the same entries: nothing is known to be stored. (A put that timed out after the service
+            // stored some entries can duplicate them: at-least-once, as Kinesis itself.)
+            await _retry.ExecuteAsync(async ct =>
             {
-                result = await _stream.PutRecordsAsync(pending, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException or StreamThrottledException)
-            {
-                // Whole-call failure: nothing is known to be stored, so the whole batch is pending.
-                // (A call that timed out after the service stored some entries can duplicate them:
-                // at-least-once, as Kinesis itself.)
-                result = new PutRecordsResult(pending.Count, [.. pending.Select(_ => new PutRecordsResultEntry(null, null, e.GetType().Name, e.Message))]);
-            }
-            var failed = new List<PutRecordsEntry>();
-            string? lastError = null;
-            for (int i = 0; i < pending.Count; i++)
-            {
-                if (result.Records[i].Succeeded) RecordsSent++;
-                else
+                var result = await _stream.PutRecordsAsync(pending, ct).ConfigureAwait(false);
+                var failed = new List<PutRecordsEntry>();
+                string? lastError = null;
+                for (int i = 0; i < pending.Count; i++)
                 {
-                    failed.Add(pending[i]);
-                    lastError = $"{result.Records[i].ErrorCode}: {result.Records[i].ErrorMessage}";
+                    if (result.Records[i].Succeeded) RecordsSent++;
+                    else
+                    {
+                        failed.Add(pending[i]);
+                        lastError = $"{result.Records[i].ErrorCode}: {result.Records[i].ErrorMessage}";
+                    }
                 }
-            }
-            if (failed.Count == 0) return;
-            EntriesRetried += failed.Count;
-            if (_time.GetElapsedTime(started) >= _options.MaxRetryDuration)
-                throw new StreamProducerException(failed.Count, $"{failed.Count} records were still refused by stream '{_stream.StreamName}' after {_options.MaxRetryDuration}; last error {lastError}");
-            var delay = Retail.Backoff.Jittered(attempt++, _options.BaseBackoff, _options.MaxBackoff);
-            LogRetry(_logger, failed.Count, pending.Count, delay.TotalMilliseconds, lastError);
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-            pending = failed;
+                int sent = pending.Count;
+                pending = failed;
+                return (Failed: failed.Count, Sent: sent, LastError: lastError);
+            },
+            r => r.Failed == 0 ? null : $"{r.Failed} of {r.Sent} records refused ({r.LastError})",
+            attempt =>
+            {
+                EntriesRetried += pending.Count;
+                LogRetry(_logger, pending.Count, attempt.Delay.TotalMilliseconds, attempt.Failure);
+            },
+            cancellationToken).ConfigureAwait(false);
+        }
+        catch (RetryExhaustedException e)
+        {
+            throw new StreamProducerException(pending.Count,
+                $"{pending.Count} records were still refused by stream '{_stream.StreamName}' after {e.Attempts} attempts in {e.Elapsed:c}; last error {e.LastFailure}", e);
         }
     }
 
@@ -163,15 +166,19 @@ public sealed partial class StreamProducer : IAsyncDisposable
         await FlushAsync().ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Failed} of {Total} records were refused; retrying them in {DelayMs} ms (last error {Error})")]
-    private static partial void LogRetry(ILogger logger, int failed, int total, double delayMs, string? error);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Retrying {Pending} records in {DelayMs} ms ({Error})")]
+    private static partial void LogRetry(ILogger logger, int pending, double delayMs, string error);
 }
 
-/// <summary>A whole put was throttled (thrown by stream clients; the producer retries it).</summary>
-public sealed class StreamThrottledException(string message) : Exception(message);
+/// <summary>A whole put was throttled (thrown by stream clients; transient, so the producer retries it).</summary>
+public sealed class StreamThrottledException(string message) : Exception(message), IRetryClassified
+{
+    /// <inheritdoc />
+    bool IRetryClassified.IsTransient => true;
+}
 
-/// <summary>Records could not be put within the retry time.</summary>
-public sealed class StreamProducerException(int failedRecords, string message) : Exception(message)
+/// <summary>Records could not be put within the retry limits; <see cref="Exception.InnerException"/> is the <see cref="RetryExhaustedException"/>.</summary>
+public sealed class StreamProducerException(int failedRecords, string message, Exception? inner = null) : Exception(message, inner)
 {
     /// <summary>How many records were not accepted.</summary>
     public int FailedRecords { get; } = failedRecords;

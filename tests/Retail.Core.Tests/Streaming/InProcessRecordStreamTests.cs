@@ -38,7 +38,7 @@ public class InProcessRecordStreamTests
         Assert.All(result.Records.Skip(10), r => Assert.Equal("ProvisionedThroughputExceededException", r.ErrorCode));
 
         // A producer retries only the refused entries; a consumer frees room meanwhile.
-        var producer = new StreamProducer(stream, new StreamProducerOptions { BaseBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(5) });
+        var producer = new StreamProducer(stream, new StreamProducerOptions { Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) } });
         for (int i = 15; i < 30; i++) await producer.AddAsync("k", new[] { (byte)i });
         var flush = producer.FlushAsync().AsTask();
         var seen = new List<int>();
