@@ -77,7 +77,7 @@ internal sealed class HourCompactionRun
         long started = time.GetTimestamp();
         for (int attempt = 0; ; attempt++)
         {
-            var (hourLock, holder) = await HourLock.TryAcquireAsync(_store, _lockKey, _runId, _options.LeaseDuration, time, cancellationToken).ConfigureAwait(false);
+            var (hourLock, holder) = await HourLock.TryAcquireAsync((IObjectStore?)_owner.LocalStore ?? _store, _lockKey, _runId, _options.LeaseDuration, time, cancellationToken).ConfigureAwait(false);
             if (hourLock is not null) return hourLock;
             if (attempt == 0) Log.HourBusy(_owner.Logger, _hour, holder!);
             if (_owner.HourBusy is { } busy) await busy(_hour, cancellationToken).ConfigureAwait(false);
@@ -97,7 +97,7 @@ internal sealed class HourCompactionRun
     /// </summary>
     private void RemoveStaleStoreTemporaries()
     {
-        if (_store is not LocalFolderObjectStore local) return;
+        if (_owner.LocalStore is not { } local) return;
         foreach (string folder in new[] { Path.GetDirectoryName(local.GetPath(PartKey(0)))!, Path.GetDirectoryName(local.GetPath(_manifestKey))! })
         {
             if (!Directory.Exists(folder)) continue;

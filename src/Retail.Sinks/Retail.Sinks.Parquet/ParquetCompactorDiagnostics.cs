@@ -28,6 +28,12 @@ public static class ParquetCompactorDiagnostics
     /// <summary>Counter: hours that failed (nothing published for them).</summary>
     public const string FailedHoursCounter = "retail.compaction.failed_hours";
 
+    /// <summary>Counter: store calls (list, get, head, put, delete) that failed transiently and were retried.</summary>
+    public const string StoreRetriesCounter = "retail.compaction.store_retries";
+
+    /// <summary>Counter: exceptions thrown by a progress observer (each is logged; compaction goes on).</summary>
+    public const string ObserverErrorsCounter = "retail.compaction.observer_errors";
+
     internal static readonly ActivitySource ActivitySource = new(ActivitySourceName);
 }
 
@@ -44,6 +50,8 @@ internal sealed class CompactorMetrics
         Files = meter.CreateCounter<long>(ParquetCompactorDiagnostics.FilesCounter, "{file}", "Parquet files published.");
         Bytes = meter.CreateCounter<long>(ParquetCompactorDiagnostics.BytesCounter, "By", "Bytes of Parquet published.");
         FailedHours = meter.CreateCounter<long>(ParquetCompactorDiagnostics.FailedHoursCounter, "{hour}", "Hours that could not be compacted.");
+        StoreRetries = meter.CreateCounter<long>(ParquetCompactorDiagnostics.StoreRetriesCounter, "{call}", "Store calls retried after a transient failure.");
+        ObserverErrors = meter.CreateCounter<long>(ParquetCompactorDiagnostics.ObserverErrorsCounter, "{exception}", "Exceptions thrown by progress observers.");
     }
 
     public Counter<long> RowsIn { get; }
@@ -51,6 +59,8 @@ internal sealed class CompactorMetrics
     public Counter<long> Files { get; }
     public Counter<long> Bytes { get; }
     public Counter<long> FailedHours { get; }
+    public Counter<long> StoreRetries { get; }
+    public Counter<long> ObserverErrors { get; }
 }
 
 internal static partial class Log
@@ -93,4 +103,10 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "Removed {Path}, a temporary file that a killed writer left among the source objects")]
     public static partial void StaleSourceTemporaryRemoved(ILogger logger, string path);
+
+    [LoggerMessage(14, LogLevel.Warning, "Store {Operation} '{Key}' failed (attempt {Attempt}: {Error}); retrying in {DelayMs} ms")]
+    public static partial void StoreRetry(ILogger logger, string operation, string key, int attempt, string error, long delayMs);
+
+    [LoggerMessage(15, LogLevel.Error, "A progress observer threw for hour {Hour:yyyy-MM-dd HH}:00; compaction goes on")]
+    public static partial void ObserverFailed(ILogger logger, DateTime hour, Exception exception);
 }

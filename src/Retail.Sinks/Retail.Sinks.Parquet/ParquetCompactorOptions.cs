@@ -94,6 +94,18 @@ public sealed class ParquetCompactorOptions
     /// </summary>
     public int MaxParallelObjects { get; set; }
 
+    /// <summary>
+    /// How the compactor's store calls (list, get, head, put, delete) are retried after a transient failure
+    /// (default: 100 ms first delay, 5 s longest, for 1 minute per call). When the limits are reached the hour
+    /// fails with the store's last error named, and nothing more is published for it.
+    /// </summary>
+    public RetryOptions Retry { get; set; } = new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(5),
+        MaxTotalDuration = TimeSpan.FromMinutes(1),
+    };
+
     /// <summary>Checks every setting; returns one message per problem, each naming the setting and its value (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -119,6 +131,8 @@ public sealed class ParquetCompactorOptions
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(LockWaitTimeout)} must be between 00:00:00 and 1.00:00:00 (was {LockWaitTimeout:c})."));
         if (LeaseDuration < TimeSpan.FromSeconds(10) || LeaseDuration > TimeSpan.FromDays(1))
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(LeaseDuration)} must be between 00:00:10 and 1.00:00:00 (was {LeaseDuration:c})."));
+        if (Retry is null) errors.Add($"{nameof(ParquetCompactorOptions)}.{nameof(Retry)} must be set.");
+        else errors.AddRange(Retry.Validate($"{nameof(ParquetCompactorOptions)}.{nameof(Retry)}"));
         if (LocalTempPath is not null && LocalTempPath.Trim().Length == 0)
             errors.Add($"{nameof(ParquetCompactorOptions)}.{nameof(LocalTempPath)} must be null (the system's temporary folder) or a folder path (was '{LocalTempPath}').");
         return errors;

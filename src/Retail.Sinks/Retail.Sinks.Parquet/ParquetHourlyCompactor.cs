@@ -64,14 +64,19 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
-        Store = store;
         Options = options.Clone();
         Time = time ?? TimeProvider.System;
         Logger = logger ?? NullLogger.Instance;
         Metrics = new CompactorMetrics(meterFactory);
+        LocalStore = store as LocalFolderObjectStore;
+        Store = new RetryingObjectStore(store, new RetailRetryPipeline(Options.Retry, Time), Logger, () => Metrics.StoreRetries.Add(1));
     }
 
+    /// <summary>The lake, every call retried through the pipeline of <see cref="ParquetCompactorOptions.Retry"/>.</summary>
     internal IObjectStore Store { get; }
+
+    /// <summary>The lake when it is a local folder (OS file locks, temporary files to clean), else null.</summary>
+    internal LocalFolderObjectStore? LocalStore { get; }
 
     internal ParquetCompactorOptions Options { get; }
 
@@ -115,7 +120,7 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
                 result = await CompactHourCoreAsync(hour, objects, cancellationToken).ConfigureAwait(false);
             }
             results.Add(result);
-            progress?.Report(result);
+            Report(progress, result);
         }
         return new CompactionReport(results);
     }
@@ -131,13 +136,28 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
         return await CompactHourCoreAsync(hour, objects, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Reports an hour to the observer; an exception it throws is logged and counted, and compaction goes on.</summary>
+    private void Report(IProgress<HourCompaction>? progress, HourCompaction result)
+    {
+        if (progress is null) return;
+        try
+        {
+            progress.Report(result);
+        }
+        catch (Exception e)
+        {
+            Metrics.ObserverErrors.Add(1);
+            Log.ObserverFailed(Logger, result.Hour, e);
+        }
+    }
+
     /// <summary>Removes the local work folders of runs that were killed (their lock is free).</summary>
     private void RemoveStaleWorkFolders()
     {
         foreach (string path in WorkFolder.RemoveStale(Options.LocalTempPath ?? Path.GetTempPath()))
             Log.StaleWorkFolderRemoved(Logger, path);
         // Delivery's temporary files that a killed writer left among the sources (the store proves each is stale).
-        if (Store is LocalFolderObjectStore local)
+        if (LocalStore is { } local)
             foreach (string path in local.RemoveStaleTemporaryFiles(Options.SourcePrefix))
                 Log.StaleSourceTemporaryRemoved(Logger, path);
     }
