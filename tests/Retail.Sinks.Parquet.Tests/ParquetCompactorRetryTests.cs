@@ -1,5 +1,6 @@
 using System.Net;
 using Retail.Compaction;
+using Retail.Core.Tests.Resilience;
 using Retail.Storage;
 
 namespace Retail.Sinks.Parquet.Tests;

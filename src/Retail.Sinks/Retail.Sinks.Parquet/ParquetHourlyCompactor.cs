@@ -99,6 +99,13 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
     internal Func<DateTime, CancellationToken, ValueTask>? HourBusy { get; set; }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// An exception thrown by <paramref name="progress"/> is logged and counted
+    /// (<see cref="ParquetCompactorDiagnostics.ObserverErrorsCounter"/>) and the pass goes on. Store calls that fail
+    /// transiently are retried (<see cref="ParquetCompactorOptions.Retry"/>); an hour whose calls keep failing is
+    /// reported failed, with the store's error named; a listing that keeps failing ends the pass with a
+    /// <see cref="RetryExhaustedException"/>.
+    /// </remarks>
     public async ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, bool includeOpenHours = false, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default)
     {
         RemoveStaleWorkFolders();
