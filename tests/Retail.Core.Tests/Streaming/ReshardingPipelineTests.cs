@@ -16,7 +16,36 @@ public sealed class ReshardingPipelineTests
     /// <summary>Sees the stream as one consumer does: when it opened each shard, and what its parents' checkpoints were then.</summary>
     private sealed class RecordingStream(InProcessRecordStream inner, string consumer) : IRecordStream
     {
+        private readonly Lock _lock = new();
+        private readonly List<(long Count, TaskCompletionSource Reached)> _waiters = [];
+        private long _read;
+
         public ConcurrentQueue<string> Events { get; } = new();
+
+        /// <summary>Completes once this consumer has read at least <paramref name="count"/> records.</summary>
+        public Task ReadAtLeastAsync(long count)
+        {
+            lock (_lock)
+            {
+                if (_read >= count) return Task.CompletedTask;
+                var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((count, tcs));
+                return tcs.Task;
+            }
+        }
+
+        private void Read(int n)
+        {
+            lock (_lock)
+            {
+                _read += n;
+                foreach (var w in _waiters.Where(w => _read >= w.Count).ToList())
+                {
+                    w.Reached.SetResult();
+                    _waiters.Remove(w);
+                }
+            }
+        }
         public ConcurrentDictionary<(string Child, string Parent), string?> ParentCheckpointAtOpen { get; } = new();
 
         public string StreamName => inner.StreamName;
@@ -42,6 +71,7 @@ public sealed class ReshardingPipelineTests
             public async ValueTask<ShardReadResult> ReadAsync(int maxRecords, TimeSpan maxWait, CancellationToken cancellationToken = default)
             {
                 var read = await inner.ReadAsync(maxRecords, maxWait, cancellationToken);
+                owner.Read(read.Records.Count);
                 if (read.EndOfShard) owner.Events.Enqueue("end " + ShardId);
                 return read;
             }
@@ -95,10 +125,13 @@ public sealed class ReshardingPipelineTests
         }
 
         await ProduceAsync(records.Take(2000));
+        // Reshard while both consumers are reading (some of the parents' records may still be unread).
+        await Task.WhenAll(deliveryView.ReadAtLeastAsync(1000), speedView.ReadAtLeastAsync(1000)).WaitAsync(TimeSpan.FromMinutes(1));
         // shardId-000000000000 [0, 2^127) splits into 2 [0, 2^126) and 3 [2^126, 2^127) ...
         var split = stream.SplitShard("shardId-000000000000", BigInteger.One << 126);
         Assert.Equal(["shardId-000000000002", "shardId-000000000003"], split.Select(s => s.ShardId));
         await ProduceAsync(records.Skip(2000).Take(2000));
+        await Task.WhenAll(deliveryView.ReadAtLeastAsync(3000), speedView.ReadAtLeastAsync(3000)).WaitAsync(TimeSpan.FromMinutes(1));
         // ... then 3 and 1 [2^127, 2^128) merge into 4.
         var merged = stream.MergeShards("shardId-000000000003", "shardId-000000000001");
         Assert.Equal("shardId-000000000004", merged.ShardId);
