@@ -3,8 +3,9 @@ namespace Retail.Streaming;
 /// <summary>
 /// A sharded, ordered record stream with Kinesis semantics: producers put batches of records, each
 /// routed to a shard by the hash of its partition key; consumers read each shard in sequence-number
-/// order from a position of their choosing. Implementations: the bounded in-process stream (the
-/// embedded default) and Kinesis.
+/// order through a stateful <see cref="IShardReader"/> opened at a <see cref="StartPosition"/>, and shards are
+/// split and merged with lineage (<see cref="ShardDescription"/>). The embedded default is the bounded in-process
+/// stream; a Kinesis implementation is a thin adapter over the same contract (the stream conformance tests).
 /// </summary>
 public interface IRecordStream
 {
