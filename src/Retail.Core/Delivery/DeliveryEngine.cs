@@ -83,15 +83,15 @@ public sealed partial class DeliveryEngine
     public event Action<DeliveredObject>? ObjectWritten;
 
     /// <summary>
-    /// Delivers every shard until the stream ends (then every buffer is written and checkpointed) or
+    /// Delivers every shard — a child of a split or merge only after its parents are delivered to their end and
+    /// checkpointed — until the stream ends (then every buffer is written and checkpointed) or
     /// until <paramref name="cancellationToken"/> is cancelled (then buffers are dropped unwritten and
     /// unchecked, to be re-read on the next run: nothing is lost). If a shard fails (e.g. writes keep failing past
     /// the retry time limit), the other shards are stopped the same way and the failure is thrown.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        var shards = await _stream.ListShardsAsync(cancellationToken).ConfigureAwait(false);
-        await ShardFanOut.RunAsync(shards, (s, ct) => new ShardWorker(this, s).RunAsync(ct), cancellationToken).ConfigureAwait(false);
+        await ShardFanOut.RunAsync(_stream, (s, ct) => new ShardWorker(this, s).RunAsync(ct), cancellationToken).ConfigureAwait(false);
     }
 
     private sealed class Buffer
@@ -126,11 +126,12 @@ public sealed partial class DeliveryEngine
             var saved = await engine._checkpoints.LoadAsync(engine._options.ConsumerName, shardId, ct).ConfigureAwait(false);
             _checkpoint = _lastRead = saved?.SequenceNumber;
             _written = ParseState(saved?.State);
+            await using var reader = await engine._stream.OpenShardReaderAsync(shardId, StartPosition.AfterCheckpoint(_lastRead), ct).ConfigureAwait(false);
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
                 var wait = NextWait();
-                var read = await engine._stream.ReadAsync(shardId, _lastRead, engine._options.MaxRecordsPerRead, wait, ct).ConfigureAwait(false);
+                var read = await reader.ReadAsync(engine._options.MaxRecordsPerRead, wait, ct).ConfigureAwait(false);
                 engine.Stats.Read(read.Records.Count);
                 RecordsIn.Add(read.Records.Count);
                 foreach (var record in read.Records)

@@ -131,13 +131,13 @@ public sealed partial class SpeedLayerEngine
     public SpeedLayerStats Stats { get; } = new();
 
     /// <summary>
-    /// Upserts every shard until the stream ends or <paramref name="cancellationToken"/> is cancelled. If a shard
+    /// Upserts every shard — a child of a split or merge only after its parents are read to their end and
+    /// checkpointed — until the stream ends or <paramref name="cancellationToken"/> is cancelled. If a shard
     /// fails, the other shards are stopped (nothing past their checkpoints is lost) and the failure is thrown.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        var shards = await _stream.ListShardsAsync(cancellationToken).ConfigureAwait(false);
-        await ShardFanOut.RunAsync(shards, RunShardAsync, cancellationToken).ConfigureAwait(false);
+        await ShardFanOut.RunAsync(_stream, RunShardAsync, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task RunShardAsync(string shardId, CancellationToken ct)
@@ -145,6 +145,7 @@ public sealed partial class SpeedLayerEngine
         var saved = await _checkpoints.LoadAsync(_options.ConsumerName, shardId, ct).ConfigureAwait(false);
         string? after = saved?.SequenceNumber;
         string? checkpointed = after;
+        await using var reader = await _stream.OpenShardReaderAsync(shardId, StartPosition.AfterCheckpoint(after), ct).ConfigureAwait(false);
         var docs = new List<IndexDocument>(_options.MaxBatchDocuments);
         long batchStarted = 0;
         while (true)
@@ -156,7 +157,7 @@ public sealed partial class SpeedLayerEngine
                 var left = _options.MaxBatchLatency - _time.GetElapsedTime(batchStarted);
                 wait = left <= TimeSpan.Zero ? TimeSpan.Zero : (left < wait ? left : wait);
             }
-            var read = await _stream.ReadAsync(shardId, after, _options.MaxRecordsPerRead, wait, ct).ConfigureAwait(false);
+            var read = await reader.ReadAsync(_options.MaxRecordsPerRead, wait, ct).ConfigureAwait(false);
             Stats.Read(read.Records.Count);
             foreach (var record in read.Records)
             {

@@ -143,20 +143,21 @@ public class DeliveryHardeningTests
         Assert.Equal(1, put.FailedRecordCount);
         string shard = put.Records[0].ShardId!;
 
-        var read = await stream.ReadAsync(shard, null, 10, TimeSpan.Zero);
+        await using var reader = await stream.OpenShardReaderAsync(shard, StartPosition.TrimHorizon);
+        var read = await reader.ReadAsync(10, TimeSpan.Zero);
         Assert.Equal(3, read.Records.Count);
         Assert.NotNull(read.Backpressure);
         Assert.True(read.Backpressure!.IsHeldBy(null));
         await stream.SaveAsync("fast", shard, new Checkpoint(read.Records[^1].SequenceNumber));
         Assert.Equal(3, stream.BufferedRecords); // "slow" still holds them
 
-        var again = await stream.ReadAsync(shard, read.Records[^1].SequenceNumber, 10, TimeSpan.Zero);
+        var again = await reader.ReadAsync(10, TimeSpan.Zero);
         Assert.NotNull(again.Backpressure);
         Assert.False(again.Backpressure!.IsHeldBy(read.Records[^1].SequenceNumber)); // "fast" is not the one
         Assert.True(again.Backpressure.IsHeldBy(null));                              // "slow" is
 
         await stream.SaveAsync("slow", shard, new Checkpoint(read.Records[1].SequenceNumber));
-        var released = await stream.ReadAsync(shard, read.Records[^1].SequenceNumber, 10, TimeSpan.Zero);
+        var released = await reader.ReadAsync(10, TimeSpan.Zero);
         Assert.Null(released.Backpressure); // records were released: producers are accepted again
         Assert.Equal(0, (await stream.PutRecordsAsync([new PutRecordsEntry("k", new byte[] { 9 })])).FailedRecordCount);
     }

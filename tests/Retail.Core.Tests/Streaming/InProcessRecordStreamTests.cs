@@ -1,3 +1,4 @@
+using System.Numerics;
 using Retail.Streaming;
 
 namespace Retail.Core.Tests.Streaming;
@@ -13,7 +14,8 @@ public class InProcessRecordStreamTests
         Assert.Equal(0, result.FailedRecordCount);
         var evenShard = result.Records[0].ShardId;
         Assert.All(result.Records.Where((_, i) => i % 2 == 0), r => Assert.Equal(evenShard, r.ShardId));
-        var read = await stream.ReadAsync(evenShard!, null, 1000, TimeSpan.Zero);
+        await using var reader = await stream.OpenShardReaderAsync(evenShard!, StartPosition.TrimHorizon);
+        var read = await reader.ReadAsync(1000, TimeSpan.Zero);
         var values = read.Records.Where(r => r.PartitionKey == "even").Select(r => (int)r.Data.Span[0]).ToList();
         Assert.Equal(Enumerable.Range(0, 50).Select(i => i * 2), values);
     }
@@ -22,9 +24,10 @@ public class InProcessRecordStreamTests
     public async Task ShardFor_ManyKeys_SpreadOverAllShards()
     {
         var stream = new InProcessRecordStream(new InProcessStreamOptions { ShardCount = 4 });
-        var counts = new int[4];
-        for (int i = 1; i <= 1024; i++) counts[stream.ShardFor($"part-{i:00000}")]++;
-        Assert.All(counts, c => Assert.InRange(c, 180, 330));
+        var counts = new Dictionary<string, int>();
+        for (int i = 1; i <= 1024; i++) counts[stream.ShardFor($"part-{i:00000}")] = counts.GetValueOrDefault(stream.ShardFor($"part-{i:00000}")) + 1;
+        Assert.Equal(4, counts.Count);
+        Assert.All(counts.Values, c => Assert.InRange(c, 180, 330));
         await Task.CompletedTask;
     }
 
@@ -43,10 +46,12 @@ public class InProcessRecordStreamTests
         var flush = producer.FlushAsync().AsTask();
         var seen = new List<int>();
         string? after = null;
+        await using var reader = await stream.OpenShardReaderAsync("shardId-000000000000", StartPosition.TrimHorizon);
         while (seen.Count < 25)
         {
-            var read = await stream.ReadAsync("shardId-000000000000", after, 100, TimeSpan.FromSeconds(5));
+            var read = await reader.ReadAsync(100, TimeSpan.FromSeconds(5));
             foreach (var r in read.Records) seen.Add(r.Data.Span[0]);
+            if (read.Records.Count == 0) continue;
             after = read.Records[^1].SequenceNumber;
             await stream.SaveAsync("c", "shardId-000000000000", new Checkpoint(after));
         }
@@ -67,16 +72,78 @@ public class InProcessRecordStreamTests
     }
 
     [Fact]
-    public async Task ReadAsync_Completed_ReportsEndOfShardAfterLastRecord()
+    public async Task ReadAsync_Completed_ReportsEndOfShardWithTheLastRecords()
     {
         var stream = new InProcessRecordStream(new InProcessStreamOptions { ShardCount = 1 });
-        await stream.PutRecordsAsync([new PutRecordsEntry("k", new byte[] { 1 })]);
+        await stream.PutRecordsAsync([new PutRecordsEntry("k", new byte[] { 1 }), new PutRecordsEntry("k", new byte[] { 2 })]);
         stream.Complete();
-        var first = await stream.ReadAsync("shardId-000000000000", null, 10, TimeSpan.FromSeconds(10));
+        await using var reader = await stream.OpenShardReaderAsync("shardId-000000000000", StartPosition.TrimHorizon);
+        var first = await reader.ReadAsync(1, TimeSpan.FromSeconds(10));
         Assert.Single(first.Records);
         Assert.False(first.EndOfShard);
-        var second = await stream.ReadAsync("shardId-000000000000", first.Records[0].SequenceNumber, 10, TimeSpan.FromSeconds(10));
-        Assert.Empty(second.Records);
+        var second = await reader.ReadAsync(10, TimeSpan.FromSeconds(10));
+        Assert.Equal(2, second.Records.Single().Data.Span[0]);
         Assert.True(second.EndOfShard);
+        Assert.Empty(second.ChildShardIds); // completed, not resharded
+        var third = await reader.ReadAsync(10, TimeSpan.FromSeconds(10));
+        Assert.Empty(third.Records);
+        Assert.True(third.EndOfShard);
+    }
+
+    [Fact]
+    public async Task SplitShard_UnconsumedParentRecords_StayReadableUntilEveryConsumerCheckpoints()
+    {
+        var stream = new InProcessRecordStream(new InProcessStreamOptions { ShardCount = 1 });
+        stream.RegisterConsumer("a");
+        stream.RegisterConsumer("b");
+        var put = await stream.PutRecordsAsync([.. Enumerable.Range(0, 5).Select(i => new PutRecordsEntry("k" + i, new[] { (byte)i }))]);
+        var children = stream.SplitShard("shardId-000000000000", BigInteger.One << 127);
+        Assert.Equal(5, stream.BufferedRecords);
+        string last = put.Records[^1].SequenceNumber!;
+
+        await stream.SaveAsync("a", "shardId-000000000000", new Checkpoint(last));
+        Assert.Equal(5, stream.BufferedRecords); // "b" has not read them
+        await using (var reader = await stream.OpenShardReaderAsync("shardId-000000000000", StartPosition.TrimHorizon))
+        {
+            var read = await reader.ReadAsync(100, TimeSpan.Zero);
+            Assert.Equal(5, read.Records.Count);
+            Assert.True(read.EndOfShard);
+            Assert.Equal(children.Select(c => c.ShardId), read.ChildShardIds);
+        }
+        await stream.SaveAsync("b", "shardId-000000000000", new Checkpoint(last));
+        Assert.Equal(0, stream.BufferedRecords);
+    }
+
+    [Fact]
+    public async Task ReadAsync_ReleasedPosition_ThrowsNamingTheShard()
+    {
+        var stream = new InProcessRecordStream(new InProcessStreamOptions { ShardCount = 1 });
+        stream.RegisterConsumer("a");
+        var put = await stream.PutRecordsAsync([.. Enumerable.Range(0, 3).Select(i => new PutRecordsEntry("k", new[] { (byte)i }))]);
+        await using var late = await stream.OpenShardReaderAsync("shardId-000000000000", StartPosition.AtSequenceNumber(put.Records[0].SequenceNumber!));
+        await stream.SaveAsync("a", "shardId-000000000000", new Checkpoint(put.Records[1].SequenceNumber));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(async () => await late.ReadAsync(10, TimeSpan.Zero));
+        Assert.Contains("shardId-000000000000", e.Message);
+
+        // A trim-horizon reader follows the horizon instead.
+        await using var horizon = await stream.OpenShardReaderAsync("shardId-000000000000", StartPosition.TrimHorizon);
+        Assert.Equal(2, (await horizon.ReadAsync(10, TimeSpan.Zero)).Records.Single().Data.Span[0]);
+    }
+
+    [Fact]
+    public void SplitShard_BadArguments_ThrowNamingTheShard()
+    {
+        var stream = new InProcessRecordStream(new InProcessStreamOptions { ShardCount = 2 });
+        var e = Assert.Throws<ArgumentException>(() => stream.SplitShard("shardId-000000000000", 0));
+        Assert.Contains("shardId-000000000000", e.Message);
+        Assert.Throws<ArgumentException>(() => stream.SplitShard("shardId-000000000000", BigInteger.One << 127)); // that is shard 1's start
+        Assert.Contains("shardId-000000000009", Assert.Throws<ArgumentException>(() => stream.SplitShard("shardId-000000000009", 5)).Message);
+        stream.SplitShard("shardId-000000000000", BigInteger.One << 126);
+        Assert.Contains("closed", Assert.Throws<ArgumentException>(() => stream.SplitShard("shardId-000000000000", 5)).Message);
+        // shardId-000000000002 covers [0, 2^126 - 1]; shardId-000000000001 starts at 2^127: not adjacent.
+        Assert.Contains("not adjacent", Assert.Throws<ArgumentException>(() => stream.MergeShards("shardId-000000000002", "shardId-000000000001")).Message);
+        Assert.Throws<ArgumentException>(() => stream.MergeShards("shardId-000000000002", "shardId-000000000002"));
+        stream.Complete();
+        Assert.Throws<InvalidOperationException>(() => stream.MergeShards("shardId-000000000003", "shardId-000000000001"));
     }
 }

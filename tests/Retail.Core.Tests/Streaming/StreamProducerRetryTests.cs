@@ -40,9 +40,9 @@ public class StreamProducerRetryTests
             return ValueTask.FromResult(new PutRecordsResult(entries.Count(x => !x.Succeeded), entries));
         }
 
-        public ValueTask<IReadOnlyList<string>> ListShardsAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException("the producer only puts");
+        public ValueTask<IReadOnlyList<ShardDescription>> ListShardsAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException("the producer only puts");
 
-        public ValueTask<ShardReadResult> ReadAsync(string shardId, string? afterSequenceNumber, int maxRecords, TimeSpan maxWait, CancellationToken cancellationToken = default) =>
+        public ValueTask<IShardReader> OpenShardReaderAsync(string shardId, StartPosition start, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException("the producer only puts");
     }
 
