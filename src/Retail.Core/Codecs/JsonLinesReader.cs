@@ -41,6 +41,12 @@ public sealed class JsonLinesReader : IDisposable
     /// <summary>The input offset of that byte.</summary>
     private long _sliceOffset;
 
+    /// <summary>Whether the object being read (concatenated mode) starts a line, so that its line number alone locates it.</summary>
+    private bool _objectStartsLine = true;
+
+    /// <summary>Whether the record last returned starts a line.</summary>
+    private bool _recordStartsLine = true;
+
     /// <summary>Reads from <paramref name="stream"/>, which is disposed with the reader unless <paramref name="leaveOpen"/>.</summary>
     /// <exception cref="RetailFormatException">The input is UTF-16 or UTF-32, not UTF-8 (its first bytes are read here to tell).</exception>
     public JsonLinesReader(Stream stream, RetailReaderOptions? options = null, bool leaveOpen = false)
@@ -76,8 +82,8 @@ public sealed class JsonLinesReader : IDisposable
     /// <summary>Whether the input turned out not to be one object per line (concatenated or multi-line objects), so records were read object by object.</summary>
     public bool IsConcatenated => _concatenated;
 
-    /// <summary>Where the record last returned starts: <c>line N</c>, or <c>line N, byte B</c> when objects are read one by one.</summary>
-    public string RecordPosition => _concatenated
+    /// <summary>Where the record last returned starts: <c>line N</c>, or <c>line N, byte B</c> when it does not start its line (objects concatenated on one line).</summary>
+    public string RecordPosition => !_recordStartsLine
         ? string.Create(CultureInfo.InvariantCulture, $"line {LineNumber}, byte {RecordByteOffset}")
         : string.Create(CultureInfo.InvariantCulture, $"line {LineNumber}");
 
@@ -108,14 +114,14 @@ public sealed class JsonLinesReader : IDisposable
         {
             ReadOnlySpan<byte> line;
             long lineNumber, oversizedLength;
-            bool concatenated = _concatenated;
+            bool concatenated = _concatenated, startsLine = true;
             if (concatenated)
             {
-                if (!TryReadObject(out line, out lineNumber, out oversizedLength)) break;
+                if (!TryReadObject(out line, out lineNumber, out oversizedLength, out startsLine)) break;
             }
             else if (!TryReadLine(out line, out lineNumber, out oversizedLength)) break;
             else if (_concatenated) continue; // the line turned out to start objects concatenated without newlines
-            long? offset = concatenated ? _sliceOffset : null;
+            long? offset = startsLine ? null : _sliceOffset;
             if (oversizedLength == 0 && line.Length > _options.MaxRecordBytes) oversizedLength = line.Length;
             if (oversizedLength > 0)
             {
@@ -133,6 +139,7 @@ public sealed class JsonLinesReader : IDisposable
                     RecordCount++;
                     LineNumber = lineNumber;
                     RecordByteOffset = _sliceOffset;
+                    _recordStartsLine = startsLine;
                     return true;
                 }
                 Report(new RetailRecordError(lineNumber, violation.Field, violation.Value, violation.Reason, line.ToArray()) { ByteOffset = offset });
@@ -145,6 +152,7 @@ public sealed class JsonLinesReader : IDisposable
                 line = line[..firstLine];
                 _window.Start = _sliceStart + firstLine + 1;
                 _nextLine = lineNumber + 1;
+                _objectStartsLine = true;
                 RetailJson.TryParseUtf8(TrimCr(line), ref _unescaped, out _, out field, out reason);
                 line = TrimCr(line);
                 reason ??= "incomplete JSON object";
@@ -177,6 +185,7 @@ public sealed class JsonLinesReader : IDisposable
         }
         else if (scanner.InString) return false;
         _concatenated = true;
+        _objectStartsLine = true;
         _window.Start = _sliceStart;
         _nextLine = lineNumber;
         return true;
@@ -323,7 +332,7 @@ public sealed class JsonLinesReader : IDisposable
     /// does not start with <c>{</c> is returned up to the end of its line, as <see cref="TryReadLine"/> would. An object
     /// longer than the window comes back as its first window's worth, with <paramref name="oversizedLength"/> its length.
     /// </summary>
-    private bool TryReadObject(out ReadOnlySpan<byte> record, out long lineNumber, out long oversizedLength)
+    private bool TryReadObject(out ReadOnlySpan<byte> record, out long lineNumber, out long oversizedLength, out bool startsLine)
     {
         oversizedLength = 0;
         while (true)
@@ -333,20 +342,30 @@ public sealed class JsonLinesReader : IDisposable
             int lead = unread.IndexOfAnyExcept(" \t\r\n"u8);
             if (lead >= 0)
             {
-                _nextLine += unread[..lead].Count((byte)'\n');
+                int newlines = unread[..lead].Count((byte)'\n');
+                _nextLine += newlines;
+                if (newlines > 0) _objectStartsLine = true;
+                startsLine = _objectStartsLine;
                 _window.Start += lead;
                 break;
             }
-            _nextLine += unread.Count((byte)'\n');
+            int skipped = unread.Count((byte)'\n');
+            _nextLine += skipped;
+            if (skipped > 0) _objectStartsLine = true;
             _window.DiscardUnread();
             if (!_window.Fill() && _window.Eof)
             {
                 record = default;
                 lineNumber = _nextLine;
+                startsLine = true;
                 return false;
             }
         }
-        if (_window.Buffer[_window.Start] != '{') return TryReadLine(out record, out lineNumber, out oversizedLength);
+        if (_window.Buffer[_window.Start] != '{')
+        {
+            _objectStartsLine = true; // the text goes to the end of its line
+            return TryReadLine(out record, out lineNumber, out oversizedLength);
+        }
 
         lineNumber = _nextLine;
         var scanner = new JsonObjectScanner();
@@ -362,6 +381,7 @@ public sealed class JsonLinesReader : IDisposable
                 _nextLine += record.Count((byte)'\n');
                 _window.Start += length + (brokenAtNewline ? 1 : 0);
                 if (brokenAtNewline) _nextLine++;
+                _objectStartsLine = brokenAtNewline;
                 if (brokenAtNewline && record.Length > 0 && record[^1] == '\r') record = record[..^1];
                 return true;
             }
@@ -383,6 +403,7 @@ public sealed class JsonLinesReader : IDisposable
                         total += k;
                         _nextLine += chunk[..k].Count((byte)'\n') + (broken ? 1 : 0);
                         _window.Start += k + (broken ? 1 : 0);
+                        _objectStartsLine = broken;
                         break;
                     }
                     total += chunk.Length;
@@ -401,6 +422,7 @@ public sealed class JsonLinesReader : IDisposable
                 SetSlice(_window.Start);
                 _nextLine += record.Count((byte)'\n');
                 _window.Start = _window.End;
+                _objectStartsLine = true;
                 return true;
             }
         }
