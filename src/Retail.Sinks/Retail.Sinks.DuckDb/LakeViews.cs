@@ -49,7 +49,7 @@ internal static class LakeViews
     /// Delivery's (and Firehose's) object names: <c>&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c>, not starting
     /// with <c>.</c>; the id is anything non-empty (delivery's hex id, Firehose's UUID, either followed by <c>.gz</c>).
     /// </summary>
-    internal const string JsonObjectGlob = "[!.]*-[0-9]*-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-?*";
+    private const string JsonObjectGlob = "[!.]*-[0-9]*-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-?*";
 
     /// <summary>The compactor's part names: <c>part-00000.parquet</c>, <c>part-00001.parquet</c>, … (more digits past 99,999).</summary>
     private const string ParquetPartGlob = "part-[0-9][0-9][0-9][0-9][0-9]*.parquet";
