@@ -157,6 +157,23 @@ public class ConcatenatedJsonTests
         Assert.Contains("JSON", error.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Read_ObjectFollowedByTextThatIsNotAnObject_StaysOneBadLineOnTheFastPath()
+    {
+        var r = Records(2);
+        string bad = Json(r[0]) + " trailing";
+        var errors = new List<RetailRecordError>();
+        var (read, _, reader) = ReadAll(bad + "\n" + Json(r[1]) + "\n", new RetailReaderOptions { Mode = BadRecordMode.Lenient, OnError = errors.Add });
+        using (reader)
+        {
+            Assert.Equal([r[1]], read);
+            Assert.False(reader.IsConcatenated);
+        }
+        var error = Assert.Single(errors);
+        Assert.Equal((1L, null, bad), (error.LineNumber, error.ByteOffset, error.RawText));
+        Assert.Contains("'t' is invalid after a single JSON value", error.Reason, StringComparison.Ordinal);
+    }
+
     /// <summary>A stream that returns at most <c>chunk</c> bytes a read, so objects straddle the reader's fills.</summary>
     private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
     {
