@@ -26,6 +26,12 @@ internal sealed class ByteWindow : IDisposable
     public int Start { get; set; }
     public int End { get; private set; }
     public bool Eof { get; private set; }
+
+    /// <summary>The stream offset of <c>Buffer[index]</c> (bytes before it in the stream).</summary>
+    public long OffsetOf(int index) => _base + index;
+
+    /// <summary>The stream offset of <c>Buffer[0]</c>.</summary>
+    private long _base;
     public ReadOnlySpan<byte> Unread => Buffer.AsSpan(Start, End - Start);
 
     /// <summary>True when the window cannot take more bytes without dropping unread ones.</summary>
@@ -38,6 +44,7 @@ internal sealed class ByteWindow : IDisposable
         if (Start > 0)
         {
             Buffer.AsSpan(Start, End - Start).CopyTo(Buffer);
+            _base += Start;
             End -= Start;
             Start = 0;
         }

@@ -26,13 +26,22 @@ public sealed record RetailRecordError(long LineNumber, string? Column, string R
     /// </summary>
     public long RecordBytes { get; init; } = RawRecord.Length;
 
+    /// <summary>
+    /// The offset in the input of the record's first byte, when a line does not locate it: set by
+    /// <see cref="JsonLinesReader"/> for records of objects concatenated without newlines (<c>{…}{…}</c>), null otherwise.
+    /// </summary>
+    public long? ByteOffset { get; init; }
+
+    /// <summary>Where the record starts: <c>line 12</c>, or <c>line 1, byte 4096</c> when <see cref="ByteOffset"/> is set.</summary>
+    public string Position => ByteOffset is { } offset ? $"line {LineNumber}, byte {offset}" : $"line {LineNumber}";
+
     /// <summary>Whether <see cref="RawRecord"/> holds only the start of a row that was too long to keep.</summary>
     public bool IsTruncated => RecordBytes > RawRecord.Length;
 
     /// <summary>A one-line description: <c>line 12, column Quantity ("abc"): not an integer</c>.</summary>
     public override string ToString() => Column is null
-        ? $"line {LineNumber}: {Reason}: {Quote(RawText)}"
-        : $"line {LineNumber}, column {Column} ({Quote(RawText)}): {Reason}";
+        ? $"{Position}: {Reason}: {Quote(RawText)}"
+        : $"{Position}, column {Column} ({Quote(RawText)}): {Reason}";
 
     private static string Quote(string s)
     {

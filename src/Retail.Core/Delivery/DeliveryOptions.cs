@@ -47,6 +47,20 @@ public sealed class DeliveryOptions
         MaxTotalDuration = TimeSpan.FromMinutes(5),
     };
 
+    /// <summary>
+    /// Points delivery at <paramref name="lake"/>: <see cref="Prefix"/> becomes its arrival-time JSON prefix template
+    /// (<see cref="RetailLakeDefinition.JsonPrefixTemplate"/>, or the event-time one when <paramref name="eventTime"/>) and
+    /// <see cref="ErrorOutputPrefix"/> its error prefix template.
+    /// </summary>
+    /// <returns>This instance.</returns>
+    public DeliveryOptions UseLake(RetailLakeDefinition lake, bool eventTime = false)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        Prefix = eventTime ? lake.EventTimeJsonPrefixTemplate : lake.JsonPrefixTemplate;
+        ErrorOutputPrefix = lake.ErrorPrefixTemplate;
+        return this;
+    }
+
     /// <summary>Checks every setting; the message names the setting and the bad value.</summary>
     /// <returns>The problems, empty when valid.</returns>
     public IReadOnlyList<string> Validate()

@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Retail.Storage;
 
-/// <summary>The data lake's folder names (the workshop's) and its hourly partition paths.</summary>
+/// <summary>
+/// The data lake's default folder names (the workshop's) and its hourly partition paths. The names are the defaults of
+/// <see cref="RetailLakeDefinition"/>, which is what delivery, the compactor and the query engines read: configure a lake
+/// there, not by changing one part's prefix alone.
+/// </summary>
 public static class LakeLayout
 {
     /// <summary>Where delivery writes JSON lines: <c>json-data/</c>.</summary>

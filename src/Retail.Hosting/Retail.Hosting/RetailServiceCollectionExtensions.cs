@@ -76,6 +76,7 @@ public static class RetailServiceCollectionExtensions
     public static IRetailBuilder AddDelivery(this IRetailBuilder builder, Action<DeliveryOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<DeliveryOptions>().Configure<IOptions<RetailLakeDefinition>>((o, lake) => o.UseLake(lake.Value)); // the builder's one lake, then the caller's changes
         AddValidated(builder.Services, Options.DefaultName, configure ?? (_ => { }), o => o.Validate());
         builder.Services.TryAddSingleton(sp =>
         {

@@ -13,11 +13,13 @@ namespace Retail.Sinks.DuckDb;
 /// queries run unchanged.
 /// </summary>
 /// <remarks>
-/// <para>Tables (column names lowercase like Athena's; DuckDB identifiers are case-insensitive, so
-/// <c>InvoiceDate</c> works too):</para>
+/// <para>Tables, named and placed as <see cref="DuckDbQueryOptions.Lake"/> defines them (below, the defaults; column names
+/// lowercase like Athena's; DuckDB identifiers are case-insensitive, so <c>InvoiceDate</c> works too):</para>
 /// <list type="bullet">
-/// <item><c>retail_trans_json</c>: the JSON lines objects delivery writes, at
-/// <c>&lt;lake&gt;/json-data/year=YYYY/month=MM/day=DD/hour=HH/&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c>.</item>
+/// <item><c>retail_trans_json</c>: the JSON objects delivery (or real Firehose) writes, at
+/// <c>&lt;lake&gt;/json-data/year=YYYY/month=MM/day=DD/hour=HH/&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c>
+/// (<c>&lt;id&gt;</c> may be Firehose's UUID, and <c>.gz</c> may follow): one record per line, records concatenated without
+/// newlines, or both; GZIP objects are decompressed.</item>
 /// <item><c>ctas_retail_trans_parquet</c>: the Parquet files the compactor writes, at
 /// <c>&lt;lake&gt;/parquet-retail-trans/year=YYYY/month=MM/day=DD/hour=HH/part-NNNNN.parquet</c>.</item>
 /// </list>
@@ -47,11 +49,11 @@ namespace Retail.Sinks.DuckDb;
 /// </remarks>
 public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposable
 {
-    /// <summary>The JSON table's name: <c>retail_trans_json</c>.</summary>
-    public const string JsonTableName = "retail_trans_json";
+    /// <summary>The JSON table's default name, <c>retail_trans_json</c> (<see cref="RetailLakeDefinition.DefaultJsonTableName"/>); an engine's own is <see cref="Lake"/>'s.</summary>
+    public const string JsonTableName = RetailLakeDefinition.DefaultJsonTableName;
 
-    /// <summary>The Parquet table's name: <c>ctas_retail_trans_parquet</c>.</summary>
-    public const string ParquetTableName = "ctas_retail_trans_parquet";
+    /// <summary>The Parquet table's default name, <c>ctas_retail_trans_parquet</c> (<see cref="RetailLakeDefinition.DefaultParquetTableName"/>); an engine's own is <see cref="Lake"/>'s.</summary>
+    public const string ParquetTableName = RetailLakeDefinition.DefaultParquetTableName;
 
     private readonly DuckDBConnection _root;
     private readonly Lock _rootLock = new();
@@ -73,18 +75,20 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeout = options.QueryTimeout;
         LakePath = LakePaths.Normalize(options.LakePath);
+        var lake = Lake = options.Lake.Clone();
         // The views' SQL depends only on the lake: built once, run on each query's connection.
-        string jsonGlob = LakeViews.JsonGlob(LakePath), parquetGlob = LakeViews.ParquetGlob(LakePath);
+        string jsonGlob = LakeViews.JsonGlob(LakePath, lake), parquetGlob = LakeViews.ParquetGlob(LakePath, lake);
+        string json = lake.JsonTableName, parquet = lake.ParquetTableName;
         _views =
         [
-            new(JsonTableName, jsonGlob, LakeViews.Create(JsonTableName, LakeViews.JsonSource(jsonGlob)), LakeViews.Create(JsonTableName, null)),
-            new(ParquetTableName, parquetGlob, LakeViews.Create(ParquetTableName, LakeViews.ParquetSource(parquetGlob)), LakeViews.Create(ParquetTableName, null)),
+            new(json, jsonGlob, LakeViews.Create(json, LakeViews.JsonSource(jsonGlob, json)), LakeViews.Create(json, null)),
+            new(parquet, parquetGlob, LakeViews.Create(parquet, LakeViews.ParquetSource(parquetGlob)), LakeViews.Create(parquet, null)),
         ];
 
         _root = DuckDbCommands.Open(":memory:", options.Threads, options.MemoryLimit);
         try
         {
-            DuckDbCommands.LockDown(_root, [LakePath + "/" + LakeLayout.JsonPrefix, LakePath + "/" + LakeLayout.ParquetPrefix]);
+            DuckDbCommands.LockDown(_root, [LakePath + "/" + lake.JsonPrefix, LakePath + "/" + lake.ParquetPrefix]);
             Log.EngineOpened(_logger, LakePath, _root.ServerVersion);
         }
         catch
@@ -96,6 +100,9 @@ public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposa
 
     /// <summary>The lake's root folder (absolute, <c>/</c>-separated).</summary>
     public string LakePath { get; }
+
+    /// <summary>The lake this engine queries: its table names and prefixes (a copy of <see cref="DuckDbQueryOptions.Lake"/>; do not change it).</summary>
+    public RetailLakeDefinition Lake { get; }
 
     /// <inheritdoc />
     /// <remarks>Read-only: see the class remarks for what runs and what is refused.</remarks>

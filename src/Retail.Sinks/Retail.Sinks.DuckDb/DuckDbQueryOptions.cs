@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Retail.Storage;
 
 namespace Retail.Sinks.DuckDb;
 
@@ -12,6 +13,13 @@ public sealed class DuckDbQueryOptions
     /// <c>* ? [ ] { }</c>, because the tables are globs below it.
     /// </summary>
     public string LakePath { get; set; } = "";
+
+    /// <summary>
+    /// The lake's definition: table names and the JSON and Parquet prefixes the views read (default: the workshop's). Set it
+    /// to the instance delivery and the compactor use, so that a lake written under other prefixes is queryable. Its
+    /// JSON and Parquet prefixes must not contain the glob characters <c>* ? [ ] { }</c>.
+    /// </summary>
+    public RetailLakeDefinition Lake { get; set; } = new();
 
     /// <summary>DuckDB worker threads for a query; null keeps DuckDB's default (one per core).</summary>
     public int? Threads { get; set; }
@@ -39,6 +47,20 @@ public sealed class DuckDbQueryOptions
             int bad = LakePath.IndexOfAny(LakePaths.ForbiddenChars);
             if (bad >= 0)
                 failures.Add($"{prefix}.{nameof(LakePath)} '{LakePath}' contains '{(LakePath[bad] == '\0' ? "\\0" : LakePath[bad].ToString())}', which DuckDB would read as a glob pattern (or cannot pass to DuckDB); move the lake to a folder without * ? [ ] {{ }} or NUL.");
+        }
+        if (Lake is null)
+        {
+            failures.Add($"{prefix}.{nameof(Lake)} is required (got null).");
+        }
+        else
+        {
+            failures.AddRange(Lake.Validate().Select(f => $"{prefix}.{nameof(Lake)}: {f}"));
+            foreach (var (name, value) in new[] { (nameof(RetailLakeDefinition.JsonPrefix), Lake.JsonPrefix), (nameof(RetailLakeDefinition.ParquetPrefix), Lake.ParquetPrefix) })
+            {
+                int glob = value?.IndexOfAny(LakePaths.ForbiddenChars) ?? -1;
+                if (glob >= 0)
+                    failures.Add($"{prefix}.{nameof(Lake)}.{name} '{value}' contains '{(value![glob] == '\0' ? "\\0" : value[glob].ToString())}', which DuckDB would read as a glob pattern; use a prefix without * ? [ ] {{ }}.");
+            }
         }
         DuckDbResources.Check(failures, prefix, Threads, MemoryLimit);
         if (QueryTimeout <= TimeSpan.Zero || QueryTimeout.TotalMilliseconds > int.MaxValue)

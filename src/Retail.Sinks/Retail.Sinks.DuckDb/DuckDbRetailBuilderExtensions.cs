@@ -20,6 +20,7 @@ public static class DuckDbRetailBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        UseBuilderLake(services, Options.DefaultName);
         AddOptions(services, Options.DefaultName, configure, o => o.Validate());
         services.TryAddSingleton(sp => CreateEngine(sp, Options.DefaultName));
         services.AddSingleton<IQueryEngine>(sp => sp.GetRequiredService<DuckDbQueryEngine>());
@@ -36,6 +37,7 @@ public static class DuckDbRetailBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configure);
         var services = builder.Services;
+        UseBuilderLake(services, name);
         AddOptions(services, name, configure, o => o.Validate());
         services.TryAddKeyedSingleton(name, (sp, _) => CreateEngine(sp, name));
         services.AddKeyedSingleton<IQueryEngine>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbQueryEngine>(key));
@@ -78,6 +80,10 @@ public static class DuckDbRetailBuilderExtensions
 
     private static DuckDbUpsertIndex CreateIndex(IServiceProvider sp, string name) =>
         new(sp.GetRequiredService<IOptionsMonitor<DuckDbIndexOptions>>().Get(name), sp.GetService<ILogger<DuckDbUpsertIndex>>());
+
+    /// <summary>The query options start from the builder's one lake (<see cref="RetailLakeBuilderExtensions.ConfigureLake"/>); the caller's changes follow.</summary>
+    private static void UseBuilderLake(IServiceCollection services, string name) =>
+        services.AddOptions<DuckDbQueryOptions>(name).Configure<IOptions<Retail.Storage.RetailLakeDefinition>>((o, lake) => o.Lake = lake.Value.Clone());
 
     /// <summary>Named options, configured, validated on start by the options class's own <c>Validate()</c>.</summary>
     private static void AddOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(

@@ -16,14 +16,20 @@ namespace Retail.Sinks.DuckDb;
 /// <para>Why the JSON view does not use <c>read_json</c>: DuckDB 1.5's JSON reader parses every non-integer number
 /// as a double before casting it, so a 14-digit price loses its last digits (<c>1234567890123.4567</c> reads as
 /// <c>…4568</c>), <c>99999999999999.9999</c> becomes 1e14 and no longer fits, and a price with 5 decimals is
-/// silently rounded. The view reads each object's text (<c>read_ndjson_objects</c>, which keeps the text as
+/// silently rounded. The view reads each object's text (<c>read_json_objects</c>, which keeps the text as
 /// written), takes the <c>Price</c> number's own characters from it and casts them to DECIMAL(18,4) exactly: a
 /// price that does not fit, or whose digits beyond the 4th decimal are not zeros, fails the query with the file,
 /// the value and the line, instead of being rounded. DuckDB's own parse of the object (as a double) is compared
 /// with those characters, so text that is not the object's top-level <c>Price</c> is never used.</para>
+/// <para>Real Firehose objects: <c>read_json_objects</c> runs with <c>format = 'unstructured'</c>, so an object may hold
+/// one record per line, records concatenated without newlines (<c>{…}{…}</c>, what Firehose writes when its producer
+/// sends no trailing newline), or both, with whitespace and newlines between and inside records; objects whose names end
+/// in <c>.gz</c> (Firehose's GZIP compression) are decompressed (DuckDB's default <c>compression = 'auto_detect'</c>
+/// goes by that suffix).</para>
 /// <para>Files read: only names the pipeline writes, in partition folders named as <see cref="LakeLayout.HourPartition"/>
-/// names them — delivery's <c>&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c> objects and the
-/// compactor's <c>part-NNNNN.parquet</c> files; names starting with <c>.</c> (in-flight temporary files) never.
+/// names them, under the prefixes of the engine's <see cref="RetailLakeDefinition"/> — delivery's and Firehose's
+/// <c>&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c> objects (Firehose's id is a random UUID, and
+/// <c>.gz</c> may follow) and the compactor's <c>part-NNNNN.parquet</c> files; names starting with <c>.</c> (in-flight temporary files) never.
 /// Any other file placed in the table folders is not part of the table.</para>
 /// </remarks>
 internal static class LakeViews
@@ -32,36 +38,35 @@ internal static class LakeViews
     public const string PriceType = "DECIMAL(38,4)";
 
     /// <summary>The files' price type, and the range every accepted price fits (Core's <see cref="RetailPrice"/>).</summary>
-    private const string FilePriceType = "DECIMAL(18,4)";
+    private const string FilePriceType = RetailLakeDefinition.PriceSqlType;
 
     private const string HiveTypes = "{'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}";
 
     /// <summary>The partition folders, exactly as <see cref="LakeLayout.HourPartition"/> writes them.</summary>
     private const string HourGlob = "year=[0-9][0-9][0-9][0-9]/month=[0-9][0-9]/day=[0-9][0-9]/hour=[0-9][0-9]/";
 
-    /// <summary>Delivery's (and Firehose's) object names: <c>&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c>, not starting with <c>.</c>.</summary>
+    /// <summary>
+    /// Delivery's (and Firehose's) object names: <c>&lt;stream&gt;-&lt;version&gt;-yyyy-MM-dd-HH-mm-ss-&lt;id&gt;</c>, not starting
+    /// with <c>.</c>; the id is anything non-empty (delivery's hex id, Firehose's UUID, either followed by <c>.gz</c>).
+    /// </summary>
     private const string JsonObjectGlob = "[!.]*-[0-9]*-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-?*";
 
     /// <summary>The compactor's part names: <c>part-00000.parquet</c>, <c>part-00001.parquet</c>, … (more digits past 99,999).</summary>
     private const string ParquetPartGlob = "part-[0-9][0-9][0-9][0-9][0-9]*.parquet";
 
-    /// <summary>The view's columns, in Athena's order: the record's, then the partitions.</summary>
+    /// <summary>The view's columns, in Athena's order: the lake's record columns, then the partitions (<c>price</c> widened to <see cref="PriceType"/>).</summary>
     public static readonly (string Name, string Type)[] Columns =
-    [
-        ("invoice", "VARCHAR"), ("stockcode", "VARCHAR"), ("description", "VARCHAR"), ("quantity", "INTEGER"),
-        ("invoicedate", "TIMESTAMP"), ("price", PriceType), ("customer_id", "VARCHAR"), ("country", "VARCHAR"),
-        ("year", "INTEGER"), ("month", "INTEGER"), ("day", "INTEGER"), ("hour", "INTEGER"),
-    ];
+        [.. RetailLakeDefinition.Columns.Concat(RetailLakeDefinition.PartitionColumns).Select(c => (c.Name, c.SqlType == FilePriceType ? PriceType : c.SqlType))];
 
     /// <summary>The glob of the JSON table's objects under <paramref name="lakePath"/> (absolute, <c>/</c>-separated).</summary>
-    public static string JsonGlob(string lakePath) => $"{lakePath}/{LakeLayout.JsonPrefix}{HourGlob}{JsonObjectGlob}";
+    public static string JsonGlob(string lakePath, RetailLakeDefinition lake) => $"{lakePath}/{lake.JsonPrefix}{HourGlob}{JsonObjectGlob}";
 
     /// <summary>The glob of the Parquet table's files under <paramref name="lakePath"/>.</summary>
-    public static string ParquetGlob(string lakePath) => $"{lakePath}/{LakeLayout.ParquetPrefix}{HourGlob}{ParquetPartGlob}";
+    public static string ParquetGlob(string lakePath, RetailLakeDefinition lake) => $"{lakePath}/{lake.ParquetPrefix}{HourGlob}{ParquetPartGlob}";
 
-    /// <summary>A SQL expression that fails the query with <paramref name="reasonSql"/> (a SQL string expression), the file and the line.</summary>
-    private static string Fail(string reasonSql) =>
-        $"error(concat('{DuckDbQueryEngine.JsonTableName}: ', filename, ': ', {reasonSql}, '; line: ', left(json, 300)))";
+    /// <summary>A SQL expression that fails the query with <paramref name="reasonSql"/> (a SQL string expression), the table, the file and the record.</summary>
+    private static string Fail(string table, string reasonSql) =>
+        $"error(concat({DuckDbCommands.Literal(table + ": ")}, filename, ': ', {reasonSql}, '; record: ', left(json, 300)))";
 
     /// <summary>JSON whitespace (what may surround a number).</summary>
     private const string Blanks = "' ' || chr(9) || chr(10) || chr(13)";
@@ -87,17 +92,17 @@ internal static class LakeViews
     /// exactly from the <c>Price</c> number's own characters (see the class remarks). An object without each field
     /// exactly once fails the query (DuckDB names the object), as does a field of the wrong kind.
     /// </summary>
-    public static string JsonSource(string glob) => $$"""
+    public static string JsonSource(string glob, string table) => $$"""
         SELECT t.Invoice AS invoice, t.StockCode AS stockcode, t.Description AS description,
           CASE WHEN m.Quantity IS NULL OR (m.Quantity = trunc(m.Quantity) AND m.Quantity BETWEEN -2147483648 AND 2147483647) THEN CAST(m.Quantity AS INTEGER)
-               ELSE {{Fail("'Quantity is not a 32-bit integer'")}} END AS quantity,
+               ELSE {{Fail(table, "'Quantity is not a 32-bit integer'")}} END AS quantity,
           CASE WHEN m.InvoiceDate IS NULL THEN NULL
-               ELSE coalesce(try_strptime(m.InvoiceDate, '%Y-%m-%d %H:%M:%S'), {{Fail("concat('InvoiceDate ', m.InvoiceDate, ' is not a date in the form yyyy-MM-dd HH:mm:ss')")}}) END AS invoicedate,
+               ELSE coalesce(try_strptime(m.InvoiceDate, '%Y-%m-%d %H:%M:%S'), {{Fail(table, "concat('InvoiceDate ', m.InvoiceDate, ' is not a date in the form yyyy-MM-dd HH:mm:ss')")}}) END AS invoicedate,
           CASE WHEN m.Price IS NULL THEN NULL
-               WHEN d IS NULL THEN {{Fail($"concat('Price ', coalesce(pt, 'value'), ' is not a number that fits {FilePriceType} (at most 14 integer digits)')")}}
-               WHEN abs(CAST(d AS DOUBLE) - m.Price) > 0.00005 + abs(m.Price) * 1e-14 THEN {{Fail("concat('Price ', pt, ' is not the object''s top-level Price number')")}}
+               WHEN d IS NULL THEN {{Fail(table, $"concat('Price ', coalesce(pt, 'value'), ' is not a number that fits {FilePriceType} (at most 14 integer digits)')")}}
+               WHEN abs(CAST(d AS DOUBLE) - m.Price) > 0.00005 + abs(m.Price) * 1e-14 THEN {{Fail(table, "concat('Price ', pt, ' is not the object''s top-level Price number')")}}
                WHEN {{FitsScale}} THEN CAST(d AS {{PriceType}})
-               ELSE {{Fail($"concat('Price ', pt, ' has more than 4 decimal places, which the lake''s {FilePriceType} columns would round')")}} END AS price,
+               ELSE {{Fail(table, $"concat('Price ', pt, ' has more than 4 decimal places, which the lake''s {FilePriceType} columns would round')")}} END AS price,
           t.Customer_ID AS customer_id, t.Country AS country, year, month, day, hour
         FROM (
           SELECT filename, json, year, month, day, hour, m, t, pt, TRY_CAST(pt AS {{FilePriceType}}) AS d
@@ -108,7 +113,7 @@ internal static class LakeViews
                 json_transform_strict(json, '{"Quantity": "DOUBLE", "InvoiceDate": "VARCHAR", "Price": "DOUBLE"}') AS m,
                 json_transform_strict(json, '{"Invoice": "VARCHAR", "StockCode": "VARCHAR", "Description": "VARCHAR", "Customer_ID": "VARCHAR", "Country": "VARCHAR"}') AS t,
                 split_part(split_part(split_part(json, ',"Price":', 2), ',', 1), '}', 1) AS fast
-              FROM read_ndjson_objects({{DuckDbCommands.Literal(glob)}}, filename = true, hive_partitioning = true, hive_types = {{HiveTypes}}, hive_types_autocast = false))))
+              FROM read_json_objects({{DuckDbCommands.Literal(glob)}}, format = 'unstructured', filename = true, hive_partitioning = true, hive_types = {{HiveTypes}}, hive_types_autocast = false))))
         """;
 
     /// <summary>The Parquet table: the compactor's files, <c>price</c> widened from the files' DECIMAL(18,4) to <see cref="PriceType"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -296,40 +297,61 @@ internal sealed class HourCompactionRun
         return new ObjectParse(o, channel.Reader, completion);
     }
 
-    /// <summary>Parses one object into batches; returns its row count.</summary>
+    /// <summary>
+    /// Parses one object into batches; returns its row count. The object may hold JSON lines or, as real Firehose writes
+    /// them, objects concatenated without newlines (or both); a key ending in <c>.gz</c> (Firehose's GZIP compression) is
+    /// decompressed.
+    /// </summary>
     private async Task<long> ParseAsync(ObjectInfo o, ChannelWriter<RetailRows> batches, CancellationToken cancellationToken)
     {
         var stream = await _store.OpenReadAsync(o.Key, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonLinesReader(stream, leaveOpen: true);
-            var rows = RentRows();
-            long count = 0;
+            Stream content = IsGzip(o.Key) ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
             try
             {
-                while (reader.TryReadUtf8(out var r))
+                using var reader = new JsonLinesReader(content, leaveOpen: true);
+                var rows = RentRows();
+                long count = 0;
+                try
                 {
-                    count++;
-                    if (!RetailPrice.TryGetUnscaled(r.Price, out long price, out string? reason))
-                        throw new CompactionException(string.Create(CultureInfo.InvariantCulture, $"{o.Key} line {reader.LineNumber}: {reason}"));
-                    rows.Add(r, price);
-                    if (rows.Count == BatchRows)
+                    while (reader.TryReadUtf8(out var r))
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        batches.TryWrite(rows);
-                        rows = RentRows();
+                        count++;
+                        if (!RetailPrice.TryGetUnscaled(r.Price, out long price, out string? reason))
+                            throw new CompactionException($"{o.Key} {reader.RecordPosition}: {reason}");
+                        rows.Add(r, price);
+                        if (rows.Count == BatchRows)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            batches.TryWrite(rows);
+                            rows = RentRows();
+                        }
                     }
                 }
+                catch (RetailFormatException e)
+                {
+                    throw new CompactionException($"{o.Key} {e.Error.Position}: {(e.Error.Column is null ? "" : $"{e.Error.Column} ({e.Error.RawText}): ")}{e.Error.Reason}");
+                }
+                if (rows.Count > 0) batches.TryWrite(rows);
+                else ReturnRows(rows);
+                return count;
             }
-            catch (RetailFormatException e)
+            catch (InvalidDataException e) when (!ReferenceEquals(content, stream))
             {
-                throw new CompactionException($"{o.Key} line {e.Error.LineNumber}: {(e.Error.Column is null ? "" : $"{e.Error.Column} ({e.Error.RawText}): ")}{e.Error.Reason}");
+                throw new CompactionException($"{o.Key} is not a valid GZIP object (its key ends with {GzipSuffix}): {e.Message}");
             }
-            if (rows.Count > 0) batches.TryWrite(rows);
-            else ReturnRows(rows);
-            return count;
+            finally
+            {
+                if (!ReferenceEquals(content, stream)) await content.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
+
+    /// <summary>The suffix of objects Firehose compressed with GZIP.</summary>
+    internal const string GzipSuffix = ".gz";
+
+    private static bool IsGzip(string key) => key.EndsWith(GzipSuffix, StringComparison.Ordinal);
 
     /// <summary>Batches, reused.</summary>
     private readonly System.Collections.Concurrent.ConcurrentBag<RetailRows> _rowPool = [];

@@ -106,6 +106,22 @@ public sealed class ParquetCompactorOptions
         MaxTotalDuration = TimeSpan.FromMinutes(1),
     };
 
+    /// <summary>
+    /// Points the compactor at <paramref name="lake"/>: <see cref="SourcePrefix"/> becomes its
+    /// <see cref="RetailLakeDefinition.JsonPrefix"/>, <see cref="TargetPrefix"/> its
+    /// <see cref="RetailLakeDefinition.ParquetPrefix"/> and <see cref="ManifestPrefix"/> its
+    /// <see cref="RetailLakeDefinition.CompactionManifestPrefix"/>.
+    /// </summary>
+    /// <returns>This instance.</returns>
+    public ParquetCompactorOptions UseLake(RetailLakeDefinition lake)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        SourcePrefix = lake.JsonPrefix;
+        TargetPrefix = lake.ParquetPrefix;
+        ManifestPrefix = lake.CompactionManifestPrefix;
+        return this;
+    }
+
     /// <summary>Checks every setting; returns one message per problem, each naming the setting and its value (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -46,6 +46,7 @@ public static class ParquetCompactorRetailBuilderExtensions
     private static void AddOptions(IServiceCollection services, string name, Action<ParquetCompactorOptions>? configure)
     {
         var options = services.AddOptions<ParquetCompactorOptions>(name);
+        options.Configure<IOptions<RetailLakeDefinition>>((o, lake) => o.UseLake(lake.Value)); // the builder's one lake, then the caller's changes
         if (configure is not null) options.Configure(configure);
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParquetCompactorOptions>>(new OptionsListValidator<ParquetCompactorOptions>(o => o.Validate())));

@@ -12,6 +12,11 @@ namespace Retail.Sinks.Parquet;
 /// </summary>
 /// <remarks>
 /// <para>
+/// Sources may also be real Firehose objects: names ending in a random UUID, records concatenated without newlines
+/// (<c>{…}{…}</c>, what Firehose writes when its producer sends no trailing newline) or mixed with JSON lines, and GZIP
+/// objects (a key ending in <c>.gz</c>, Firehose's GZIP compression), which are decompressed.
+/// </para>
+/// <para>
 /// For each hour it writes <c>part-00000.parquet</c>, <c>part-00001.parquet</c>, … (at most
 /// <see cref="ParquetCompactorOptions.MaxRowsPerFile"/> rows each) under the target prefix and the hour's
 /// partition, and a manifest outside the table that records which source objects each part holds. Writing the
@@ -20,8 +25,9 @@ namespace Retail.Sinks.Parquet;
 /// <para>
 /// Every file is written to a local temporary file first, read back with Parquet.Net, and published only when
 /// its row count equals the rows parsed from JSON (with <see cref="ParquetCompactorOptions.VerifyValues"/>, only
-/// when every value reads back as written); each publish replaces one object atomically. A bad JSON line or a price
-/// with more than four decimal places fails the hour (the error names the object key and line): nothing is
+/// when every value reads back as written); each publish replaces one object atomically. A bad JSON record or a price
+/// with more than four decimal places fails the hour (the error names the object key and line, and the byte offset of a
+/// record concatenated after another on its line): nothing is
 /// published and the JSON stays in place.
 /// </para>
 /// <para>

@@ -5,9 +5,8 @@ using System.Numerics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Retail.Query;
 
-namespace Retail.Sinks.DuckDb;
+namespace Retail.Query;
 
 /// <summary>How <see cref="QueryResultFormatter"/> writes a result.</summary>
 public enum QueryOutputFormat
