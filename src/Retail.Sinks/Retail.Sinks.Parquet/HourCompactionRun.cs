@@ -128,14 +128,14 @@ internal sealed class HourCompactionRun
     private async Task<RunResult> RunLockedAsync(CancellationToken cancellationToken)
     {
         var manifest = await ReadManifestAsync(cancellationToken).ConfigureAwait(false);
-        var covered = manifest?.CoveredSources() ?? new Dictionary<string, long>(StringComparer.Ordinal);
+        var covered = manifest?.CoveredSources() ?? new Dictionary<string, ManifestSource>(StringComparer.Ordinal);
         var fresh = new List<ObjectInfo>();
         foreach (var o in _objects)
         {
-            if (covered.TryGetValue(o.Key, out long size))
+            if (covered.TryGetValue(o.Key, out var was))
             {
-                if (size != o.Size)
-                    throw new CompactionException($"{o.Key} has {o.Size} bytes but had {size} when it was compacted into {_table} (manifest {_manifestKey}); " +
+                if (!was.IsUnchanged(o))
+                    throw new CompactionException($"{o.Key} has {o.Size} bytes and ETag {o.ETag} but had {was.Size} bytes{(was.ETag is null ? "" : $" and ETag {was.ETag}")} when it was compacted into {_table} (manifest {_manifestKey}); " +
                         "its rows may have changed, so it is not compacted again. Remove the hour's manifest and parts to rebuild the hour from its JSON.");
             }
             else
@@ -299,10 +299,10 @@ internal sealed class HourCompactionRun
     /// <summary>Parses one object into batches; returns its row count.</summary>
     private async Task<long> ParseAsync(ObjectInfo o, ChannelWriter<RetailRows> batches, CancellationToken cancellationToken)
     {
-        var stream = await _store.OpenReadAsync(o.Key, cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        // The reader is synchronous: the object is first read asynchronously into a pooled buffer.
+        using var content = await PooledContent.ReadAsync(_store, o, cancellationToken).ConfigureAwait(false);
         {
-            using var reader = new JsonLinesReader(stream, leaveOpen: true);
+            using var reader = new JsonLinesReader(content.Stream, leaveOpen: true);
             var rows = RentRows();
             long count = 0;
             try
@@ -379,14 +379,14 @@ internal sealed class HourCompactionRun
     private static void CloseSource(PartBuilder part)
     {
         if (part.OpenSource is not { } open) return;
-        part.Sources.Add(new ManifestSource(open.Key, open.Size, part.OpenSourceRows));
+        part.Sources.Add(new ManifestSource(open.Key, open.Size, part.OpenSourceRows, open.ETag));
         part.OpenSource = null;
         part.OpenSourceRows = 0;
     }
 
     private void EndObject(ObjectInfo source, long rows)
     {
-        if (rows == 0) _empty.Add(new ManifestSource(source.Key, source.Size, 0));
+        if (rows == 0) _empty.Add(new ManifestSource(source.Key, source.Size, 0, source.ETag));
         else CloseSource(_current!);
     }
 
@@ -514,19 +514,24 @@ internal sealed class HourCompactionRun
                 && int.TryParse(name.AsSpan(5, 5), NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index >= committedParts)
                 orphans.Add(o.Key);
         }
-        foreach (var key in orphans)
-        {
-            Log.OrphanRemoved(_owner.Logger, _hour, key);
-            await _store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-        }
+        foreach (var key in orphans) Log.OrphanRemoved(_owner.Logger, _hour, key);
+        await DeleteAllAsync(orphans, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task DeleteSourcesAsync(IEnumerable<ObjectInfo> objects, CancellationToken cancellationToken)
+    private async Task DeleteSourcesAsync(IReadOnlyList<ObjectInfo> objects, CancellationToken cancellationToken)
     {
-        foreach (var o in objects)
-        {
-            if (await _store.DeleteAsync(o.Key, cancellationToken).ConfigureAwait(false)) Log.SourceDeleted(_owner.Logger, o.Key);
-        }
+        await DeleteAllAsync([.. objects.Select(o => o.Key)], cancellationToken).ConfigureAwait(false);
+        foreach (var o in objects) Log.SourceDeleted(_owner.Logger, o.Key);
+    }
+
+    /// <summary>Deletes the keys in batches; a key the store could not delete fails the run, naming it.</summary>
+    private async Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0) return;
+        var errors = await _store.DeleteManyAsync(keys, cancellationToken).ConfigureAwait(false);
+        if (errors.Count > 0)
+            throw new CompactionException(string.Create(CultureInfo.InvariantCulture,
+                $"could not delete {errors.Count} of {keys.Count} objects in {_table}'s hour, first {errors[0].Key}: {errors[0].Code} {errors[0].Message}"));
     }
 
     private async ValueTask BeforePublishAsync(string key, CancellationToken cancellationToken)
