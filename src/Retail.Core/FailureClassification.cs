@@ -27,6 +27,7 @@ public static class FailureClassification
         {
             cause = e switch
             {
+                Storage.ObjectStoreException store => store.IsTransient ? null : store.Message,
                 UnauthorizedAccessException => "permission denied (or the path is a directory)",
                 PathTooLongException => "the path is too long",
                 DirectoryNotFoundException => "a folder on the path does not exist or is a file",
@@ -70,4 +71,31 @@ public static class FailureClassification
         : message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase) ? "read-only file system"
         : message.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) ? "permission denied"
         : null;
+
+    /// <summary>
+    /// True when <paramref name="exception"/> (or an exception it wraps) is one the same request may not meet
+    /// again: an object store's throttling, 5xx, timeout or connection reset (<see cref="Storage.ObjectStoreException.IsTransient"/>),
+    /// a timeout, a socket error, or an HTTP request that got no answer or a 408, 429 or 5xx. Cancellation is not.
+    /// </summary>
+    public static bool IsTransient(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case Storage.ObjectStoreException store:
+                    return store.IsTransient;
+                case OperationCanceledException:
+                    return false;
+                case TimeoutException:
+                case System.Net.Sockets.SocketException:
+                    return true;
+                case System.Net.Http.HttpRequestException http when http.StatusCode is null or System.Net.HttpStatusCode.RequestTimeout
+                    or System.Net.HttpStatusCode.TooManyRequests || (int?)http.StatusCode >= 500:
+                    return true;
+            }
+        }
+        return false;
+    }
 }

@@ -126,3 +126,44 @@ public static class ObjectStoreExtensions
         }
     }
 }
+
+/// <summary>
+/// A failure of an object store's service (S3 and other remote stores), with what was being done and whether
+/// trying again can help. <see cref="FailureClassification.IsTransient"/> and
+/// <see cref="FailureClassification.IsPermanent(Exception, out string?)"/> read <see cref="IsTransient"/>.
+/// </summary>
+public class ObjectStoreException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What failed, naming the operation, the key and the store.</param>
+    /// <param name="operation">The operation (<c>PutObject</c>, <c>ListObjectsV2</c>, …).</param>
+    /// <param name="key">The key (or prefix) it was for, if any.</param>
+    /// <param name="errorCode">The service's error code (<c>AccessDenied</c>, <c>SlowDown</c>, …), if it answered.</param>
+    /// <param name="statusCode">The HTTP status, if the service answered.</param>
+    /// <param name="isTransient">True when the same request may succeed later (throttling, 5xx, timeouts, connection resets).</param>
+    /// <param name="innerException">The underlying exception.</param>
+    public ObjectStoreException(string message, string operation, string? key, string? errorCode, int? statusCode, bool isTransient, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Operation = operation;
+        Key = key;
+        ErrorCode = errorCode;
+        StatusCode = statusCode;
+        IsTransient = isTransient;
+    }
+
+    /// <summary>The operation that failed.</summary>
+    public string Operation { get; }
+
+    /// <summary>The key (or prefix) it was for, if any.</summary>
+    public string? Key { get; }
+
+    /// <summary>The service's error code, if it answered.</summary>
+    public string? ErrorCode { get; }
+
+    /// <summary>The HTTP status, if the service answered.</summary>
+    public int? StatusCode { get; }
+
+    /// <summary>True when the same request may succeed later; false when retrying cannot fix it (access denied, no such bucket, a bad request).</summary>
+    public bool IsTransient { get; }
+}
