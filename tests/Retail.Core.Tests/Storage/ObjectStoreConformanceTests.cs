@@ -161,12 +161,16 @@ public abstract class ObjectStoreConformanceTests
         var store = await CreateStoreAsync();
         var keys = Enumerable.Range(0, 1203).Select(i => $"del/{i:00000}").ToList();
         await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (k, ct) => await store.PutAsync(k, "x"u8.ToArray(), ct));
-        await store.PutAsync("del-kept", "kept"u8.ToArray());
+        // (del_kept, not del-kept: s3rver lists a folder's keys before a sibling key with a character below '/'.)
+        await store.PutAsync("del_kept", "kept"u8.ToArray());
+        // One object stays in del/: s3rver 3.7.1 deletes a batch's keys concurrently and races removing the folder
+        // that becomes empty (ENOENT, HTTP 500). S3 has no folders; the local store removes none.
+        await store.PutAsync("del/~kept", "kept"u8.ToArray());
 
         var errors = await store.DeleteManyAsync([.. keys, "del/missing-1", "del/missing 2"]);
 
         Assert.Empty(errors);
-        Assert.Equal(["del-kept"], await store.ListAsync("del").Select(o => o.Key).ToListAsync());
+        Assert.Equal(["del/~kept", "del_kept"], await store.ListAsync("del").Select(o => o.Key).ToListAsync());
         Assert.Empty(await store.DeleteManyAsync([]));
     }
 
