@@ -36,6 +36,7 @@ public static class FailureClassification
         {
             cause = e switch
             {
+                Storage.ObjectStoreException store => store.IsTransient ? null : store.Message,
                 UnauthorizedAccessException => "permission denied (or the path is a directory)",
                 PathTooLongException => "the path is too long",
                 DirectoryNotFoundException => "a folder on the path does not exist or is a file",

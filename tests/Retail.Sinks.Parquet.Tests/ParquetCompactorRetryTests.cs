@@ -70,10 +70,10 @@ public sealed class ParquetCompactorRetryTests : IDisposable
             return await inner.ListPageAsync(prefix, continuationToken, maxKeys, cancellationToken);
         }
 
-        public async ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+        public async ValueTask DeleteAsync(string key, CancellationToken cancellationToken = default)
         {
             await FailOrPassAsync("delete", key);
-            return await inner.DeleteAsync(key, cancellationToken);
+            await inner.DeleteAsync(key, cancellationToken);
         }
     }
 

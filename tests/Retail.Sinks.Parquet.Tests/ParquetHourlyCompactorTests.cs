@@ -486,6 +486,27 @@ public sealed class ParquetHourlyCompactorTests : IDisposable
     }
 
     [Fact]
+    public async Task CompactAsync_CompactedObjectSameSizeOtherContent_FailsNamingTheETagsWithoutTouchingOutput()
+    {
+        string a = _lake.WriteObject(Hour7, TestLake.Records(10, Hour7), "a");
+        var compactor = Compactor();
+        await compactor.CompactAsync(Later);
+        byte[] part = _lake.Bytes(Part(0));
+        string before = (await _lake.Store.GetInfoAsync(a))!.ETag;
+        string text = System.Text.Encoding.UTF8.GetString(_lake.Bytes(a));
+        int q = text.IndexOf("\"Quantity\":", StringComparison.Ordinal) + "\"Quantity\":".Length;
+        char digit = text[q] == '9' ? '8' : (char)(text[q] + 1);
+        await _lake.Store.PutAsync(a, System.Text.Encoding.UTF8.GetBytes(text[..q] + digit + text[(q + 1)..])); // same size, other rows
+
+        var hour = Assert.Single((await compactor.CompactAsync(Later)).Hours);
+
+        Assert.Equal(HourCompactionOutcome.Failed, hour.Outcome);
+        Assert.Contains(a, hour.Error, StringComparison.Ordinal);
+        Assert.Contains($"ETag {before}", hour.Error, StringComparison.Ordinal);
+        Assert.Equal(part, _lake.Bytes(Part(0)));
+    }
+
+    [Fact]
     public async Task CompactAsync_TrickyStrings_KeptByteForByte()
     {
         var rows = TestLake.Records(6, Hour7);

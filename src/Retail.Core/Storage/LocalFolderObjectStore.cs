@@ -1,11 +1,15 @@
+using System.Buffers;
 using System.Globalization;
+using System.Security.Cryptography;
 namespace Retail.Storage;
 
 /// <summary>
 /// The embedded object store: a folder on the local disk. Key <c>a/b/c</c> is the file
 /// <c>ROOT/a/b/c</c>. A put writes a temporary file beside the target, flushes it to disk, then
 /// renames it over the target, so readers never see a partial object. Keys that could escape the
-/// root (<c>..</c>, absolute paths, NUL, backslashes) are rejected.
+/// root (<c>..</c>, absolute paths, NUL, backslashes) are rejected. An object's ETag is the lowercase hex MD5
+/// of its content (what S3 gives for a single-part upload), computed as the put writes it and kept with the file
+/// (see <see cref="ObjectInfo.ETag"/>).
 /// </summary>
 public sealed class LocalFolderObjectStore : IObjectStore
 {
@@ -41,17 +45,39 @@ public sealed class LocalFolderObjectStore : IObjectStore
     /// <inheritdoc />
     public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        await WriteAtomicallyAsync(key, async (file, ct) => await file.WriteAsync(data, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await WriteAtomicallyAsync(key, async (file, ct) =>
+        {
+            await file.WriteAsync(data, ct).ConfigureAwait(false);
+            return ContentTags.Hex(MD5.HashData(data.Span));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask PutAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        await WriteAtomicallyAsync(key, async (file, ct) => await content.CopyToAsync(file, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await WriteAtomicallyAsync(key, async (file, ct) =>
+        {
+            using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+            try
+            {
+                int n;
+                while ((n = await content.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    md5.AppendData(buffer, 0, n);
+                    await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            return ContentTags.Hex(md5.GetHashAndReset());
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask WriteAtomicallyAsync(string key, Func<FileStream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    private async ValueTask WriteAtomicallyAsync(string key, Func<FileStream, CancellationToken, Task<string>> write, CancellationToken cancellationToken)
     {
         string path = GetPath(key);
         string dir = Path.GetDirectoryName(path)!;
@@ -59,13 +85,15 @@ public sealed class LocalFolderObjectStore : IObjectStore
         string temp = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{TemporaryFilePrefix}{Environment.ProcessId}-{Guid.NewGuid():N}"));
         try
         {
+            string etag;
             var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
-                await write(file, cancellationToken).ConfigureAwait(false);
+                etag = await write(file, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
             }
+            ContentTags.Remember(temp, etag); // the attribute moves with the file
             File.Move(temp, path, overwrite: true);
         }
         catch
@@ -93,7 +121,15 @@ public sealed class LocalFolderObjectStore : IObjectStore
     public ValueTask<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {
         var info = new FileInfo(GetPath(key));
-        return ValueTask.FromResult(info.Exists ? new ObjectInfo(key, info.Length, info.LastWriteTimeUtc) : null);
+        if (!info.Exists) return ValueTask.FromResult<ObjectInfo?>(null);
+        try
+        {
+            return ValueTask.FromResult<ObjectInfo?>(new ObjectInfo(key, info.Length, info.LastWriteTimeUtc, ContentTags.Get(info)));
+        }
+        catch (FileNotFoundException)
+        {
+            return ValueTask.FromResult<ObjectInfo?>(null); // deleted meanwhile
+        }
     }
 
     /// <inheritdoc />
@@ -108,7 +144,16 @@ public sealed class LocalFolderObjectStore : IObjectStore
             if (continuationToken is not null && string.CompareOrdinal(key, continuationToken) <= 0) continue;
             if (page.Count == maxKeys)
                 return ValueTask.FromResult(new ObjectPage(page, last));
-            page.Add(new ObjectInfo(key, file.Length, file.LastWriteTimeUtc));
+            string etag;
+            try
+            {
+                etag = ContentTags.Get(file);
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // deleted since the folder was read
+            }
+            page.Add(new ObjectInfo(key, file.Length, file.LastWriteTimeUtc, etag));
             last = key;
         }
         return ValueTask.FromResult(new ObjectPage(page, null));
@@ -148,12 +193,42 @@ public sealed class LocalFolderObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    public ValueTask DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         string path = GetPath(key);
-        if (!File.Exists(path)) return ValueTask.FromResult(false);
-        File.Delete(path);
-        return ValueTask.FromResult(true);
+        try
+        {
+            File.Delete(path); // no error when the file is not there
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ObjectDeleteError>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var paths = new string[keys.Count];
+        for (int i = 0; i < keys.Count; i++) paths[i] = GetPath(keys[i]);
+        var errors = new List<ObjectDeleteError>();
+        for (int i = 0; i < paths.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                File.Delete(paths[i]);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add(new ObjectDeleteError(keys[i], e.GetType().Name, e.Message));
+            }
+        }
+        return ValueTask.FromResult<IReadOnlyList<ObjectDeleteError>>(errors);
     }
 
     /// <summary>

@@ -4,28 +4,38 @@ using Retail.Compaction;
 
 namespace Retail.Cli;
 
-/// <summary><c>retail compact --lake DIR [--all] [--verify-values]</c>: compact closed hours (or all) into Parquet.</summary>
+/// <summary><c>retail compact --lake DIR|s3://bucket[/prefix] [--s3-endpoint-url URL] [--all] [--verify-values]</c>: compact closed hours (or all) into Parquet.</summary>
 internal static class CompactCommand
 {
     public static Command Create(Stream stdout, TextWriter stderr)
     {
-        var lake = LakeOption.Create(mustExist: true);
+        var lake = LakeOption.CreateLocation(mustExist: true);
+        var endpoint = LakeOption.CreateS3Endpoint();
         var all = new Option<bool>("--all") { Description = "Treat every hour as closed (end of a replay); by default only hours past their end plus the grace period." };
         var grace = new Option<int>("--grace-minutes") { Description = "Minutes after an hour ends before it counts as closed.", DefaultValueFactory = _ => 5 };
         var verify = new Option<bool>("--verify-values") { Description = "Decode every value of every new Parquet file and compare it with what was written before publishing (about doubles the time)." };
-        var command = new Command("compact", "Compact the lake's hourly JSON objects into Snappy Parquet (idempotent; picks up late objects).") { lake, all, grace, verify };
+        var command = new Command("compact", "Compact the lake's hourly JSON objects into Snappy Parquet (idempotent; picks up late objects).") { lake, endpoint, all, grace, verify };
         grace.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--grace-minutes must be 0 or more, got {r.GetValueOrDefault<int>()}."); });
         command.SetAction(async (r, ct) =>
         {
-            LakeOption.EnsureWritable(r.GetValue(lake)!.FullName);
+            string location = r.GetValue(lake)!;
+            bool s3 = LakeOption.IsS3(location);
+            if (!s3 && r.GetValue(endpoint) is not null)
+                throw new CliException($"--s3-endpoint-url is for an s3:// --lake; --lake {location} is a folder.", 2);
+            if (!s3) LakeOption.EnsureWritable(Path.GetFullPath(location));
             var services = new ServiceCollection();
-            services.AddRetail().AddLocalLake(o => o.Path = r.GetValue(lake)!.FullName).AddParquetCompactor(o =>
+            var retail = services.AddRetail();
+            // Credentials for a bucket come from the AWS SDK's default chain (environment, profile, role).
+            if (s3) retail.AddS3Lake(o => { o.UseUri(location); o.ServiceUrl = r.GetValue(endpoint); });
+            else retail.AddLocalLake(o => o.Path = Path.GetFullPath(location));
+            retail.AddParquetCompactor(o =>
             {
                 o.Grace = TimeSpan.FromMinutes(r.GetValue(grace));
                 o.VerifyValues = r.GetValue(verify);
             });
             await using var provider = services.BuildServiceProvider();
             provider.ValidateRetailOptions();
+            if (s3) await LakeOption.EnsureWritableAsync(provider.GetRequiredService<Storage.IObjectStore>(), location, ct).ConfigureAwait(false);
             var compactor = provider.GetRequiredService<IHourlyCompactor>();
             var time = provider.GetRequiredService<TimeProvider>();
             // Reported in place (Progress<T> would post to the thread pool, so lines could follow the summary).

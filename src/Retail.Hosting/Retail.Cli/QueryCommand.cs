@@ -12,7 +12,7 @@ internal static class QueryCommand
     public static Command Create(Stream stdout, TextWriter stderr)
     {
         var sql = new Argument<string>("sql") { Description = "One SQL statement over retail_trans_json and ctas_retail_trans_parquet (the workshop's tables)." };
-        var lake = LakeOption.Create(mustExist: true);
+        var lake = LakeOption.CreateLocation(mustExist: true);
         var format = new Option<string>("--format") { Description = "table, csv or json.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var maxRows = new Option<int>("--max-rows") { Description = "Most rows to print.", DefaultValueFactory = _ => 10_000 };
@@ -20,8 +20,11 @@ internal static class QueryCommand
         maxRows.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"--max-rows must be at least 1, got {r.GetValueOrDefault<int>()}."); });
         command.SetAction(async (r, ct) =>
         {
+            string location = r.GetValue(lake)!;
+            if (LakeOption.IsS3(location))
+                throw new CliException($"retail query reads a local lake only, not --lake {location}: DuckDB's S3 support needs an extension download, which the locked-down engine never does; copy the lake to a folder (aws s3 sync) and pass that folder.", 2);
             var services = new ServiceCollection();
-            services.AddRetail().AddDuckDbQueries(o => o.LakePath = r.GetValue(lake)!.FullName);
+            services.AddRetail().AddDuckDbQueries(o => o.LakePath = Path.GetFullPath(location));
             await using var provider = services.BuildServiceProvider();
             provider.ValidateRetailOptions();
             var engine = provider.GetRequiredService<IQueryEngine>();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Retail.Storage;
 
 namespace Retail.Sinks.Parquet;
 
@@ -25,14 +26,14 @@ internal sealed record CompactionManifest(
 
     public const string FileName = "manifest.json";
 
-    /// <summary>Every source object covered, with its size when it was compacted.</summary>
-    public Dictionary<string, long> CoveredSources()
+    /// <summary>Every source object covered, with its size and ETag when it was compacted.</summary>
+    public Dictionary<string, ManifestSource> CoveredSources()
     {
-        var covered = new Dictionary<string, long>(StringComparer.Ordinal);
+        var covered = new Dictionary<string, ManifestSource>(StringComparer.Ordinal);
         foreach (var p in Parts)
             foreach (var s in p.Sources)
-                covered[s.Key] = s.Size;
-        foreach (var s in EmptySources) covered[s.Key] = s.Size;
+                covered[s.Key] = s;
+        foreach (var s in EmptySources) covered[s.Key] = s;
         return covered;
     }
 
@@ -54,7 +55,12 @@ internal sealed record ManifestPart(string Key, long Rows, long Bytes, IReadOnly
 /// <param name="Key">Its object key.</param>
 /// <param name="Size">Its size in bytes when it was compacted.</param>
 /// <param name="Rows">Its rows in this part.</param>
-internal sealed record ManifestSource(string Key, long Size, long Rows);
+/// <param name="ETag">Its ETag when it was compacted (null in manifests written before ETags were recorded: then only the size is compared).</param>
+internal sealed record ManifestSource(string Key, long Size, long Rows, string? ETag = null)
+{
+    /// <summary>True when <paramref name="current"/> is still the object this source recorded (same size, and same ETag when one was recorded).</summary>
+    public bool IsUnchanged(ObjectInfo current) => current.Size == Size && (ETag is null || string.Equals(ETag, current.ETag, StringComparison.Ordinal));
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(CompactionManifest))]

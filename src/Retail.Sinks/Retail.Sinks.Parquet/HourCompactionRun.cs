@@ -129,14 +129,14 @@ internal sealed class HourCompactionRun
     private async Task<RunResult> RunLockedAsync(CancellationToken cancellationToken)
     {
         var manifest = await ReadManifestAsync(cancellationToken).ConfigureAwait(false);
-        var covered = manifest?.CoveredSources() ?? new Dictionary<string, long>(StringComparer.Ordinal);
+        var covered = manifest?.CoveredSources() ?? new Dictionary<string, ManifestSource>(StringComparer.Ordinal);
         var fresh = new List<ObjectInfo>();
         foreach (var o in _objects)
         {
-            if (covered.TryGetValue(o.Key, out long size))
+            if (covered.TryGetValue(o.Key, out var was))
             {
-                if (size != o.Size)
-                    throw new CompactionException($"{o.Key} has {o.Size} bytes but had {size} when it was compacted into {_table} (manifest {_manifestKey}); " +
+                if (!was.IsUnchanged(o))
+                    throw new CompactionException($"{o.Key} has {o.Size} bytes and ETag {o.ETag} but had {was.Size} bytes{(was.ETag is null ? "" : $" and ETag {was.ETag}")} when it was compacted into {_table} (manifest {_manifestKey}); " +
                         "its rows may have changed, so it is not compacted again. Remove the hour's manifest and parts to rebuild the hour from its JSON.");
             }
             else
@@ -304,47 +304,46 @@ internal sealed class HourCompactionRun
     /// </summary>
     private async Task<long> ParseAsync(ObjectInfo o, ChannelWriter<RetailRows> batches, CancellationToken cancellationToken)
     {
-        var stream = await _store.OpenReadAsync(o.Key, cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        // The reader is synchronous: the object is first read asynchronously into a pooled buffer.
+        using var pooled = await PooledContent.ReadAsync(_store, o, cancellationToken).ConfigureAwait(false);
+        bool gzip = IsGzip(o.Key);
+        Stream content = gzip ? new GZipStream(pooled.Stream, CompressionMode.Decompress, leaveOpen: true) : pooled.Stream;
+        try
         {
-            Stream content = IsGzip(o.Key) ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
+            using var reader = new JsonLinesReader(content, leaveOpen: true);
+            var rows = RentRows();
+            long count = 0;
             try
             {
-                using var reader = new JsonLinesReader(content, leaveOpen: true);
-                var rows = RentRows();
-                long count = 0;
-                try
+                while (reader.TryReadUtf8(out var r))
                 {
-                    while (reader.TryReadUtf8(out var r))
+                    count++;
+                    if (!RetailPrice.TryGetUnscaled(r.Price, out long price, out string? reason))
+                        throw new CompactionException($"{o.Key} {reader.RecordPosition}: {reason}");
+                    rows.Add(r, price);
+                    if (rows.Count == BatchRows)
                     {
-                        count++;
-                        if (!RetailPrice.TryGetUnscaled(r.Price, out long price, out string? reason))
-                            throw new CompactionException($"{o.Key} {reader.RecordPosition}: {reason}");
-                        rows.Add(r, price);
-                        if (rows.Count == BatchRows)
-                        {
-                            cancellationToken.ThrowIfCancellationRequested();
-                            batches.TryWrite(rows);
-                            rows = RentRows();
-                        }
+                        cancellationToken.ThrowIfCancellationRequested();
+                        batches.TryWrite(rows);
+                        rows = RentRows();
                     }
                 }
-                catch (RetailFormatException e)
-                {
-                    throw new CompactionException($"{o.Key} {e.Error.Position}: {(e.Error.Column is null ? "" : $"{e.Error.Column} ({e.Error.RawText}): ")}{e.Error.Reason}");
-                }
-                if (rows.Count > 0) batches.TryWrite(rows);
-                else ReturnRows(rows);
-                return count;
             }
-            catch (InvalidDataException e) when (!ReferenceEquals(content, stream))
+            catch (RetailFormatException e)
             {
-                throw new CompactionException($"{o.Key} is not a valid GZIP object (its key ends with {GzipSuffix}): {e.Message}");
+                throw new CompactionException($"{o.Key} {e.Error.Position}: {(e.Error.Column is null ? "" : $"{e.Error.Column} ({e.Error.RawText}): ")}{e.Error.Reason}");
             }
-            finally
-            {
-                if (!ReferenceEquals(content, stream)) await content.DisposeAsync().ConfigureAwait(false);
-            }
+            if (rows.Count > 0) batches.TryWrite(rows);
+            else ReturnRows(rows);
+            return count;
+        }
+        catch (InvalidDataException e) when (gzip)
+        {
+            throw new CompactionException($"{o.Key} is not a valid GZIP object (its key ends with {GzipSuffix}): {e.Message}");
+        }
+        finally
+        {
+            if (gzip) await content.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -401,14 +400,14 @@ internal sealed class HourCompactionRun
     private static void CloseSource(PartBuilder part)
     {
         if (part.OpenSource is not { } open) return;
-        part.Sources.Add(new ManifestSource(open.Key, open.Size, part.OpenSourceRows));
+        part.Sources.Add(new ManifestSource(open.Key, open.Size, part.OpenSourceRows, open.ETag));
         part.OpenSource = null;
         part.OpenSourceRows = 0;
     }
 
     private void EndObject(ObjectInfo source, long rows)
     {
-        if (rows == 0) _empty.Add(new ManifestSource(source.Key, source.Size, 0));
+        if (rows == 0) _empty.Add(new ManifestSource(source.Key, source.Size, 0, source.ETag));
         else CloseSource(_current!);
     }
 
@@ -536,19 +535,24 @@ internal sealed class HourCompactionRun
                 && int.TryParse(name.AsSpan(5, 5), NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index >= committedParts)
                 orphans.Add(o.Key);
         }
-        foreach (var key in orphans)
-        {
-            Log.OrphanRemoved(_owner.Logger, _hour, key);
-            await _store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-        }
+        foreach (var key in orphans) Log.OrphanRemoved(_owner.Logger, _hour, key);
+        await DeleteAllAsync(orphans, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task DeleteSourcesAsync(IEnumerable<ObjectInfo> objects, CancellationToken cancellationToken)
+    private async Task DeleteSourcesAsync(IReadOnlyList<ObjectInfo> objects, CancellationToken cancellationToken)
     {
-        foreach (var o in objects)
-        {
-            if (await _store.DeleteAsync(o.Key, cancellationToken).ConfigureAwait(false)) Log.SourceDeleted(_owner.Logger, o.Key);
-        }
+        await DeleteAllAsync([.. objects.Select(o => o.Key)], cancellationToken).ConfigureAwait(false);
+        foreach (var o in objects) Log.SourceDeleted(_owner.Logger, o.Key);
+    }
+
+    /// <summary>Deletes the keys in batches; a key the store could not delete fails the run, naming it.</summary>
+    private async Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0) return;
+        var errors = await _store.DeleteManyAsync(keys, cancellationToken).ConfigureAwait(false);
+        if (errors.Count > 0)
+            throw new CompactionException(string.Create(CultureInfo.InvariantCulture,
+                $"could not delete {errors.Count} of {keys.Count} objects in {_table}'s hour, first {errors[0].Key}: {errors[0].Code} {errors[0].Message}"));
     }
 
     private async ValueTask BeforePublishAsync(string key, CancellationToken cancellationToken)

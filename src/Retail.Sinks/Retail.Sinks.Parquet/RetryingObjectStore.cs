@@ -44,8 +44,12 @@ internal sealed class RetryingObjectStore(IObjectStore inner, RetailRetryPipelin
     public ValueTask<ObjectPage> ListPageAsync(string prefix, string? continuationToken = null, int maxKeys = 1000, CancellationToken cancellationToken = default) =>
         RunAsync("list", prefix, ct => Inner.ListPageAsync(prefix, continuationToken, maxKeys, ct), cancellationToken);
 
-    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+    public ValueTask DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         RunAsync("delete", key, ct => Inner.DeleteAsync(key, ct), cancellationToken);
+
+    /// <remarks>A call that fails transiently is retried whole (deleting a key twice is harmless); the keys the store could not delete are returned.</remarks>
+    public ValueTask<IReadOnlyList<ObjectDeleteError>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default) =>
+        RunAsync("delete", keys.Count == 1 ? keys[0] : $"{keys.Count} keys", ct => Inner.DeleteManyAsync(keys, ct), cancellationToken);
 
     private async ValueTask RunAsync(string operation, string key, Func<CancellationToken, ValueTask> call, CancellationToken cancellationToken)
     {

@@ -47,7 +47,7 @@ public class DeliveryRetryTests
         public ValueTask<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.GetInfoAsync(key, cancellationToken);
         public ValueTask<ObjectPage> ListPageAsync(string prefix, string? continuationToken = null, int maxKeys = 1000, CancellationToken cancellationToken = default) =>
             inner.ListPageAsync(prefix, continuationToken, maxKeys, cancellationToken);
-        public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+        public ValueTask DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 
     private static async Task<InProcessRecordStream> StreamWithAsync(TimeProvider time, int records, string consumer)
