@@ -13,7 +13,7 @@ namespace Retail.Cli.Tests;
 public sealed class CompactS3Tests(S3rverFixture s3rver)
 {
     [Fact]
-    public async Task Compact_S3LakeOnS3rver_ParquetInTheBucketHoldsExactlyTheInputsRowsAndRevenue()
+    public async Task Compact_FirehoseObjectsOnS3rver_ParquetInTheBucketHoldsExactlyTheInputsRowsAndRevenue()
     {
         // The SDK's default chain (environment first) gives the CLI s3rver's credentials.
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "S3RVER");
@@ -22,15 +22,30 @@ public sealed class CompactS3Tests(S3rverFixture s3rver)
         var store = s3rver.Store(prefix);
         var records = new SyntheticTransactionGenerator(new SyntheticOptions { Seed = 11 }).Generate(3000).ToList();
         int objects = 0;
+        // Objects as real Firehose writes them: names ending in a random UUID, the workshop's records concatenated
+        // without a delimiter, one in three GZIP-compressed (.gz), and some newline-delimited (Firehose's own producer).
         foreach (var hour in records.GroupBy(r => new DateTime(r.InvoiceDate.Year, r.InvoiceDate.Month, r.InvoiceDate.Day, r.InvoiceDate.Hour, 0, 0)))
             foreach (var chunk in hour.Chunk(400))
             {
                 var ms = new MemoryStream();
-                using (var writer = new JsonLinesWriter(ms, leaveOpen: true))
-                    foreach (var r in chunk) writer.Write(r);
-                await store.PutAsync(LakeLayout.JsonPrefix + LakeLayout.HourPartition(hour.Key) + $"retail-trans-{Guid.NewGuid()}", ms.ToArray());
+                foreach (var r in chunk)
+                {
+                    byte[] line = RetailJson.ToJsonLine(r);
+                    ms.Write(line, 0, objects % 3 == 2 ? line.Length : line.Length - 1);
+                }
+                byte[] body = ms.ToArray();
+                string name = $"retail-trans-1-{hour.Key:yyyy-MM-dd-HH}-{objects % 60:00}-00-{Guid.NewGuid()}";
+                if (objects % 3 == 1)
+                {
+                    var gz = new MemoryStream();
+                    using (var zip = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) zip.Write(body);
+                    body = gz.ToArray();
+                    name += ".gz";
+                }
+                await store.PutAsync(LakeLayout.JsonPrefix + LakeLayout.HourPartition(hour.Key) + name, body);
                 objects++;
             }
+        Assert.True(objects >= 3, "the data must give every kind of object");
 
         var compact = await CliRunner.RunAsync("compact", "--lake", $"s3://{S3rverFixture.Bucket}/{prefix}", "--s3-endpoint-url", s3rver.ServiceUrl, "--all");
 
