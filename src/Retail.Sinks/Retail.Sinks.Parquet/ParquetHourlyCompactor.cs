@@ -114,7 +114,7 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
     /// </remarks>
     public async ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, bool includeOpenHours = false, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default)
     {
-        RemoveStaleWorkFolders();
+        RemoveStaleWorkFolders(Options.SourcePrefix);
         var hours = await DiscoverAsync(null, cancellationToken).ConfigureAwait(false);
         var results = new List<HourCompaction>(hours.Count);
         DateTime nowUtc = now.UtcDateTime;
@@ -139,11 +139,15 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
     }
 
     /// <inheritdoc />
-    /// <remarks>The hour is compacted whether or not it is closed. Its objects are found by listing the whole source prefix.</remarks>
+    /// <remarks>
+    /// The hour is compacted whether or not it is closed. Only its own partition is listed
+    /// (<see cref="ParquetCompactorOptions.SourcePrefix"/> + <c>year=YYYY/month=MM/day=DD/hour=HH/</c>), so the cost
+    /// does not grow with the lake.
+    /// </remarks>
     public async ValueTask<HourCompaction> CompactHourAsync(DateTime hour, CancellationToken cancellationToken = default)
     {
         hour = new DateTime(hour.Year, hour.Month, hour.Day, hour.Hour, 0, 0, DateTimeKind.Unspecified);
-        RemoveStaleWorkFolders();
+        RemoveStaleWorkFolders(Options.SourcePrefix + LakeLayout.HourPartition(hour));
         var hours = await DiscoverAsync(hour, cancellationToken).ConfigureAwait(false);
         var objects = hours.TryGetValue(hour, out var list) ? list : [];
         return await CompactHourCoreAsync(hour, objects, cancellationToken).ConfigureAwait(false);
@@ -164,22 +168,23 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
         }
     }
 
-    /// <summary>Removes the local work folders of runs that were killed (their lock is free).</summary>
-    private void RemoveStaleWorkFolders()
+    /// <summary>Removes the local work folders of runs that were killed (their lock is free), and stale temporary files under <paramref name="sources"/>.</summary>
+    private void RemoveStaleWorkFolders(string sources)
     {
         foreach (string path in WorkFolder.RemoveStale(Options.LocalTempPath ?? Path.GetTempPath()))
             Log.StaleWorkFolderRemoved(Logger, path);
         // Delivery's temporary files that a killed writer left among the sources (the store proves each is stale).
         if (LocalStore is { } local)
-            foreach (string path in local.RemoveStaleTemporaryFiles(Options.SourcePrefix))
+            foreach (string path in local.RemoveStaleTemporaryFiles(sources))
                 Log.StaleSourceTemporaryRemoved(Logger, path);
     }
 
-    /// <summary>Source objects by hour (only <paramref name="only"/> when given), keys in ordinal order.</summary>
+    /// <summary>Source objects by hour (only <paramref name="only"/>'s partition listed, when given), keys in ordinal order.</summary>
     private async ValueTask<SortedDictionary<DateTime, List<ObjectInfo>>> DiscoverAsync(DateTime? only, CancellationToken cancellationToken)
     {
         var hours = new SortedDictionary<DateTime, List<ObjectInfo>>();
-        await foreach (var o in Store.ListAsync(Options.SourcePrefix, cancellationToken).ConfigureAwait(false))
+        string prefix = only is { } h ? Options.SourcePrefix + LakeLayout.HourPartition(h) : Options.SourcePrefix;
+        await foreach (var o in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             if (LakeLayout.TryParseHourPartition(o.Key) is not { } hour)
             {
