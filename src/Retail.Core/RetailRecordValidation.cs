@@ -96,6 +96,16 @@ public static class RetailRecordValidation
             : new RetailRecordViolation(RetailFields.InvoiceDate, date.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
                 "has a fraction of a second, which the lake's \"yyyy-MM-dd HH:mm:ss\" text would drop (use whole seconds)");
 
+    /// <summary>
+    /// The text rule alone, for text that is not a record field (a document id, say): null when <paramref name="text"/>
+    /// is present, holds no NUL and no lone surrogate; else the violation, naming <paramref name="field"/>.
+    /// </summary>
+    public static RetailRecordViolation? CheckText(string field, string? text)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return Text(field, text);
+    }
+
     private static RetailRecordViolation? Text(string field, string? text)
     {
         if (text is null) return new RetailRecordViolation(field, "null", "is missing (null); text fields may be empty but not absent");

@@ -217,32 +217,13 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
     }
 
     /// <summary>Why DuckDB cannot store <paramref name="doc"/> faithfully, or null.</summary>
+    /// <summary>Why DuckDB cannot store <paramref name="doc"/> faithfully, or null: its id here, its record by Core's one set of rules.</summary>
     private static string? Validate(IndexDocument doc)
     {
         if (string.IsNullOrEmpty(doc.Id)) return "The document id is empty.";
-        if (TextProblem(doc.Id) is string idProblem) return "The document id " + idProblem;
-        var r = doc.Record;
-        if (r is null) return "The document has no record.";
-        if (TextProblem(r.Invoice) is string p1) return RetailFields.Invoice + " " + p1;
-        if (TextProblem(r.StockCode) is string p2) return RetailFields.StockCode + " " + p2;
-        if (TextProblem(r.Description) is string p3) return RetailFields.Description + " " + p3;
-        if (TextProblem(r.CustomerId) is string p4) return RetailFields.CustomerId + " " + p4;
-        if (TextProblem(r.Country) is string p5) return RetailFields.Country + " " + p5;
-        if (!RetailPrice.Fits(r.Price, out string? priceProblem)) return priceProblem;
-        return null;
-    }
-
-    private static string? TextProblem(string? text)
-    {
-        if (text is null) return "is null.";
-        for (int i = 0; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (c == '\0') return "contains a NUL character, which DuckDB would truncate.";
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
-            if (char.IsSurrogate(c)) return "contains an unpaired surrogate, which is not valid UTF-8.";
-        }
-        return null;
+        if (RetailRecordValidation.CheckText("document id", doc.Id) is { } id) return $"The document id (\"{id.Value}\") {id.Reason}.";
+        if (doc.Record is null) return "The document has no record.";
+        return RetailRecordValidation.TryValidate(doc.Record, out var violation) ? null : violation.ToString();
     }
 
     /// <inheritdoc />
