@@ -323,7 +323,7 @@ public sealed partial class DeliveryEngine
                 LogWriteRetry(_logger, key, attempt.Failure, attempt.Delay.TotalMilliseconds);
             }, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (FailureClassification.IsPermanent(e, out string? cause))
+        catch (Exception e) when (e is not RetryExhaustedException && FailureClassification.IsPermanent(e, out string? cause))
         {
             // Retrying cannot fix a full disk or a read-only lake: stop now and say why.
             LogWritePermanent(_logger, key, cause, e.Message);

@@ -376,13 +376,13 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         if (maxRecords < 1) throw new ArgumentOutOfRangeException(nameof(maxRecords), maxRecords, "maxRecords must be at least 1.");
         var shard = reader.Shard;
         long started = _time.GetTimestamp(); // one deadline for the whole read, however often the shard is woken
-        bool wasRefusing;
-        lock (_lock) wasRefusing = shard.Refusing;
+        bool? wasRefusing = null; // as found by the first pass, under the same lock
         while (true)
         {
             Task signal;
             lock (_lock)
             {
+                wasRefusing ??= shard.Refusing;
                 if (reader.AtTrimHorizon) reader.After = Math.Max(reader.After, shard.ReleasedThrough);
                 long after = reader.After;
                 if (after < shard.ReleasedThrough)
@@ -401,7 +401,7 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
                 var pressure = shard.Refusing ? new ShardBackpressure(Format(shard.ReleasedThrough)) : null;
                 // Backpressure raised while this read waited ends the wait at once, so the consumer holding the
                 // shard writes its buffers now; one already known at the start does not (no busy loop for the others).
-                if (n > 0 || end || maxWait <= TimeSpan.Zero || (pressure is not null && !wasRefusing))
+                if (n > 0 || end || maxWait <= TimeSpan.Zero || (pressure is not null && !wasRefusing.Value))
                 {
                     long behind = from + n < shard.Count
                         ? Math.Max(0, (long)(_time.GetUtcNow() - shard.At(from + n).ApproximateArrivalTimestamp).TotalMilliseconds)

@@ -216,7 +216,6 @@ public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposa
         }
     }
 
-    /// <summary>Why DuckDB cannot store <paramref name="doc"/> faithfully, or null.</summary>
     /// <summary>Why DuckDB cannot store <paramref name="doc"/> faithfully, or null: its id here, its record by Core's one set of rules.</summary>
     private static string? Validate(IndexDocument doc)
     {

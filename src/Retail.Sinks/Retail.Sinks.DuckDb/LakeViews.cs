@@ -56,7 +56,7 @@ internal static class LakeViews
 
     /// <summary>The view's columns, in Athena's order: the lake's record columns, then the partitions (<c>price</c> widened to <see cref="PriceType"/>).</summary>
     public static readonly (string Name, string Type)[] Columns =
-        [.. RetailLakeDefinition.Columns.Concat(RetailLakeDefinition.PartitionColumns).Select(c => (c.Name, c.SqlType == FilePriceType ? PriceType : c.SqlType))];
+        [.. RetailLakeDefinition.Columns.Concat(RetailLakeDefinition.PartitionColumns).Select(c => (c.Name, c.Name == "price" ? PriceType : c.SqlType))];
 
     /// <summary>The glob of the JSON table's objects under <paramref name="lakePath"/> (absolute, <c>/</c>-separated).</summary>
     public static string JsonGlob(string lakePath, RetailLakeDefinition lake) => $"{lakePath}/{lake.JsonPrefix}{HourGlob}{JsonObjectGlob}";
