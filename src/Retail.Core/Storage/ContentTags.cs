@@ -39,8 +39,14 @@ internal static partial class ContentTags
     public static string Get(FileInfo file)
     {
         if (!s_unavailable && TryRecalled(file) is { } recalled) return recalled;
-        using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
-        return Hex(MD5.HashData(stream));
+        string etag;
+        using (var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.SequentialScan))
+            etag = Hex(MD5.HashData(stream));
+        // Kept for the next listing, so a file copied in (or edited in place) is hashed once per version — unless it
+        // changed while it was read, when the hash may be of neither version.
+        var after = new FileInfo(file.FullName);
+        if (after.Exists && after.Length == file.Length && after.LastWriteTimeUtc == file.LastWriteTimeUtc) Remember(file.FullName, etag);
+        return etag;
     }
 
     private static string? TryRecalled(FileInfo file)

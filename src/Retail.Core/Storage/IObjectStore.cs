@@ -56,8 +56,9 @@ public interface IObjectStore
             {
                 await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && !FailureClassification.IsTransient(e, cancellationToken))
             {
+                // A failure another attempt may fix (a store's 503, a reset) is thrown, as a whole request's failure is.
                 errors.Add(new ObjectDeleteError(key, e.GetType().Name, e.Message));
             }
         }

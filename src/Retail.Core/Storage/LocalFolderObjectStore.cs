@@ -206,31 +206,6 @@ public sealed class LocalFolderObjectStore : IObjectStore
         return ValueTask.CompletedTask;
     }
 
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyList<ObjectDeleteError>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        var paths = new string[keys.Count];
-        for (int i = 0; i < keys.Count; i++) paths[i] = GetPath(keys[i]);
-        var errors = new List<ObjectDeleteError>();
-        for (int i = 0; i < paths.Length; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                File.Delete(paths[i]);
-            }
-            catch (DirectoryNotFoundException)
-            {
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                errors.Add(new ObjectDeleteError(keys[i], e.GetType().Name, e.Message));
-            }
-        }
-        return ValueTask.FromResult<IReadOnlyList<ObjectDeleteError>>(errors);
-    }
-
     /// <summary>
     /// Removes the temporary files that writers which are gone (a process killed mid-put) left under
     /// <paramref name="prefix"/>, and returns their paths. A file is removed only when the process that wrote it

@@ -97,7 +97,8 @@ public sealed class ParquetCompactorOptions
     /// <summary>
     /// How the compactor's store calls (list, get, head, put, delete) are retried after a transient failure
     /// (default: 100 ms first delay, 5 s longest, for 1 minute per call). When the limits are reached the hour
-    /// fails with the store's last error named, and nothing more is published for it.
+    /// fails with the store's last error named, and nothing more is published for it. A put from a stream that cannot
+    /// seek is not retried (it cannot be rewound); the hour fails and the next run redoes it.
     /// </summary>
     public RetryOptions Retry { get; set; } = new()
     {
