@@ -1,373 +1,68 @@
-using System.Buffers;
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Retail.Codecs;
 using Retail.Storage;
 using Retail.Streaming;
 
 namespace Retail.Delivery;
 
 /// <summary>
-/// Firehose-style delivery from an <see cref="IRecordStream"/> to an <see cref="IObjectStore"/>:
-/// records are decoded, grouped by their evaluated prefix (one buffer per prefix, so an object never
-/// straddles an hour or a dynamic partition), written as JSON lines when a buffer reaches the size
-/// hint or the interval hint, and named <c>&lt;prefix&gt;&lt;stream&gt;-&lt;version&gt;-&lt;yyyy-MM-dd-HH-mm-ss&gt;-&lt;id&gt;</c>
-/// where the time is the oldest record's arrival and the id derives from the source position.
-/// Records that cannot be decoded go to the error prefix as Firehose error records.
+/// Firehose-style delivery from an <see cref="IRecordStream"/> to an <see cref="IObjectStore"/>: a
+/// <see cref="StreamConsumer"/> running a <see cref="DeliveryProcessor"/> (see there for object names, buffering and
+/// the error output), configured from one <see cref="DeliveryOptions"/>.
 /// </summary>
 /// <remarks>
-/// At-least-once from the stream, without duplicates in the lake: a checkpoint is saved only after
-/// the objects it covers are written, and it remembers, per prefix, the last record already written
-/// beyond the checkpoint, so records re-read after a crash are skipped instead of written twice; an
-/// object rewritten from the same position gets the same key and overwrites itself.
+/// At-least-once from the stream, without duplicates in the lake: a checkpoint is saved only after the objects it
+/// covers are written, and a re-read after a crash overwrites or skips instead of duplicating. A second engine on the
+/// same consumer name and checkpoint store is refused (<see cref="ConsumerConflictException"/>).
 /// </remarks>
-public sealed partial class DeliveryEngine
+public sealed class DeliveryEngine : IAsyncDisposable
 {
-    /// <summary>The <see cref="Meter"/> name of the delivery engine.</summary>
-    public const string MeterName = "Retail.Delivery";
-
-    /// <summary>Firehose's error output type for records that could not be processed.</summary>
-    public const string ProcessingFailed = "processing-failed";
-
-    private static readonly Meter Meter = new(MeterName);
-    private static readonly Counter<long> RecordsIn = Meter.CreateCounter<long>("retail.delivery.records.in");
-    private static readonly Counter<long> RecordsOut = Meter.CreateCounter<long>("retail.delivery.records.out");
-    private static readonly Counter<long> RecordsFailed = Meter.CreateCounter<long>("retail.delivery.records.failed");
-    private static readonly Counter<long> ObjectsOut = Meter.CreateCounter<long>("retail.delivery.objects");
-
-    private readonly IRecordStream _stream;
-    private readonly IObjectStore _store;
-    private readonly ICheckpointStore _checkpoints;
-    private readonly DeliveryOptions _options;
-    private readonly IRecordDecoder _decoder;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly PrefixTemplate _prefix;
-    private readonly PrefixTemplate _errorPrefix;
-    private readonly long _bufferBytes;
-    private readonly TimeSpan _bufferInterval;
-    private readonly RetailRetryPipeline _retry;
+    private readonly DeliveryProcessor _processor;
+    private readonly StreamConsumer _consumer;
 
     /// <summary>Creates an engine; invalid options throw here, naming the setting.</summary>
     public DeliveryEngine(IRecordStream stream, IObjectStore store, ICheckpointStore checkpoints, DeliveryOptions? options = null,
         IRecordDecoder? decoder = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
-        _stream = stream ?? throw new ArgumentNullException(nameof(stream));
-        _store = store ?? throw new ArgumentNullException(nameof(store));
-        _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
-        _options = options ?? new DeliveryOptions();
-        _options.ThrowIfInvalid();
-        _decoder = decoder ?? JsonRecordDecoder.Instance;
-        _time = timeProvider ?? TimeProvider.System;
-        _logger = logger ?? NullLogger.Instance;
-        _prefix = PrefixTemplate.ParseDataPrefix(_options.Prefix);
-        _errorPrefix = PrefixTemplate.ParseErrorPrefix(_options.ErrorOutputPrefix);
-        _bufferBytes = _options.BufferSizeMiB * 1024L * 1024L;
-        _bufferInterval = TimeSpan.FromSeconds(_options.BufferIntervalSeconds);
-        _retry = new RetailRetryPipeline(_options.Retry, _time);
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        options ??= new DeliveryOptions();
+        _processor = new DeliveryProcessor(store, options, decoder, timeProvider, logger);
+        _consumer = new StreamConsumer(stream, checkpoints, _processor, options.ConsumerOptions(), nameof(DeliveryOptions), timeProvider, logger);
     }
 
     /// <summary>Live counters.</summary>
-    public DeliveryStats Stats { get; } = new();
+    public DeliveryStats Stats => _processor.Stats;
+
+    /// <summary>The consumer's own counters (reads, checkpoints, retries of stream and checkpoint calls, what a shutdown could not write).</summary>
+    public StreamConsumerStats ConsumerStats => _consumer.Stats;
 
     /// <summary>
     /// Raised after each object is durably written (on the shard's worker; keep handlers short). A handler that
     /// throws is logged and counted (<see cref="DeliveryStats.ObserverErrors"/>) and never stops the worker; the
     /// other handlers still run.
     /// </summary>
-    public event Action<DeliveredObject>? ObjectWritten;
+    public event Action<DeliveredObject>? ObjectWritten
+    {
+        add => _processor.ObjectWritten += value;
+        remove => _processor.ObjectWritten -= value;
+    }
 
     /// <summary>
     /// Delivers every shard — a child of a split or merge only after its parents are delivered to their end and
-    /// checkpointed — until the stream ends (then every buffer is written and checkpointed) or
-    /// until <paramref name="cancellationToken"/> is cancelled (then buffers are dropped unwritten and
-    /// unchecked, to be re-read on the next run: nothing is lost). If a shard fails (e.g. writes keep failing past
-    /// the retry time limit), the other shards are stopped the same way and the failure is thrown.
+    /// checkpointed — until the stream ends (then every buffer is written and checkpointed) or until
+    /// <paramref name="cancellationToken"/> is cancelled (then every buffer is written and checkpointed within
+    /// <see cref="DeliveryOptions.ShutdownTimeout"/>, and the cancellation is thrown; what cannot be written in time is
+    /// logged and re-read on the next run). If a shard fails (e.g. writes keep failing past the retry time limit), the
+    /// other shards are stopped and the failure is thrown; nothing past their checkpoints is lost.
     /// </summary>
-    public async Task RunAsync(CancellationToken cancellationToken = default)
-    {
-        await ShardFanOut.RunAsync(_stream, (s, ct) => new ShardWorker(this, s).RunAsync(ct), cancellationToken).ConfigureAwait(false);
-    }
+    /// <exception cref="ConsumerConflictException">Another process runs this consumer name.</exception>
+    public Task RunAsync(CancellationToken cancellationToken = default) => _consumer.RunAsync(cancellationToken);
 
-    private sealed class Buffer
-    {
-        public required string GroupKey { get; init; }
-        public required bool IsError { get; init; }
-        public required DateTimeOffset OldestArrival { get; init; }
-        public required string FirstSequence { get; init; }
-        public required RetailTransaction? FirstRecord { get; init; }
-        public required long OpenedAt { get; init; }
-        public string LastSequence { get; set; } = "";
-        public required ArrayBufferWriter<byte> Data { get; init; }
-        public int Records { get; set; }
-        public bool Written { get; set; }
-    }
+    /// <summary>Writes every open buffer now and checkpoints it (see <see cref="StreamConsumer.FlushAsync"/>).</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _consumer.FlushAsync(cancellationToken);
 
-    private sealed class ShardWorker(DeliveryEngine engine, string shardId)
-    {
-        private readonly Dictionary<string, Buffer> _buffers = [];
-        private readonly Queue<(string Sequence, Buffer? Buffer)> _pending = new();
-        private Dictionary<string, string> _written = [];
-        private string? _checkpoint;
-        private string? _lastRead;
-        private bool _dirty;
-        private Utf8JsonWriter? _json;
-        private string? _lastKey;
-        private DateTimeOffset _lastKeyArrival;
-        private readonly Stack<ArrayBufferWriter<byte>> _spareBuffers = new();
-
-        public async Task RunAsync(CancellationToken ct)
-        {
-            var saved = await engine._checkpoints.LoadAsync(engine._options.ConsumerName, shardId, ct).ConfigureAwait(false);
-            _checkpoint = _lastRead = saved?.SequenceNumber;
-            _written = ParseState(saved?.State);
-            await using var reader = await engine._stream.OpenShardReaderAsync(shardId, StartPosition.AfterCheckpoint(_lastRead), ct).ConfigureAwait(false);
-            while (true)
-            {
-                ct.ThrowIfCancellationRequested();
-                var wait = NextWait();
-                var read = await reader.ReadAsync(engine._options.MaxRecordsPerRead, wait, ct).ConfigureAwait(false);
-                engine.Stats.Read(read.Records.Count);
-                RecordsIn.Add(read.Records.Count);
-                foreach (var record in read.Records)
-                {
-                    await AddAsync(record, ct).ConfigureAwait(false);
-                    _lastRead = record.SequenceNumber;
-                }
-                if (read.EndOfShard)
-                {
-                    foreach (var b in _buffers.Values.ToList()) await WriteAsync(b, ct).ConfigureAwait(false);
-                    await CheckpointAsync(ct).ConfigureAwait(false);
-                    return;
-                }
-                if (read.Backpressure is { } pressure && pressure.IsHeldBy(_checkpoint) && _buffers.Count > 0)
-                {
-                    // The stream refuses producers until this consumer checkpoints: write now rather than at the
-                    // buffer hints, which bound object size and latency but must not throttle ingestion.
-                    engine.Stats.BackpressureFlush();
-                    foreach (var b in _buffers.Values.ToList()) await WriteAsync(b, ct).ConfigureAwait(false);
-                }
-                long now = engine._time.GetTimestamp();
-                foreach (var b in _buffers.Values.Where(b => engine._time.GetElapsedTime(b.OpenedAt, now) >= engine._bufferInterval).ToList())
-                    await WriteAsync(b, ct).ConfigureAwait(false);
-                await CheckpointAsync(ct).ConfigureAwait(false);
-            }
-        }
-
-        private TimeSpan NextWait()
-        {
-            if (_buffers.Count == 0) return engine._options.PollInterval;
-            long oldest = _buffers.Values.Min(b => b.OpenedAt);
-            var left = engine._bufferInterval - engine._time.GetElapsedTime(oldest);
-            return left <= TimeSpan.Zero ? TimeSpan.Zero : (left < engine._options.PollInterval ? left : engine._options.PollInterval);
-        }
-
-        private async ValueTask AddAsync(StreamRecord record, CancellationToken ct)
-        {
-            string? reason;
-            bool ok = engine._decoder.TryDecode(record.Data.Span, out var decoded, out reason);
-            string groupKey = "";
-            if (ok)
-            {
-                // Without dynamic partitioning the key depends on the arrival time alone, which a whole put shares.
-                if (!engine._prefix.UsesDynamicPartitioning && _lastKey is not null && record.ApproximateArrivalTimestamp == _lastKeyArrival)
-                    groupKey = _lastKey;
-                else
-                {
-                    groupKey = engine._prefix.GroupKey(record.ApproximateArrivalTimestamp, decoded, null);
-                    _lastKey = groupKey;
-                    _lastKeyArrival = record.ApproximateArrivalTimestamp;
-                }
-                if (groupKey.Length > PrefixTemplate.MaxEvaluatedLength)
-                {
-                    ok = false;
-                    reason = $"the evaluated prefix is {groupKey.Length} characters long; Firehose allows {PrefixTemplate.MaxEvaluatedLength}";
-                }
-                else if (!ObjectKeys.IsValid(groupKey + "x", out string? why))
-                {
-                    ok = false;
-                    reason = $"the evaluated prefix '{groupKey}' is not a valid key prefix: {why}";
-                }
-            }
-            if (!ok) groupKey = engine._errorPrefix.GroupKey(record.ApproximateArrivalTimestamp, null, ProcessingFailed);
-
-            if (_written.TryGetValue(groupKey, out var mark) && SequenceNumbers.Compare(record.SequenceNumber, mark) <= 0)
-            {
-                // Already in an object written before a restart.
-                engine.Stats.AlreadyDelivered();
-                _pending.Enqueue((record.SequenceNumber, null));
-                return;
-            }
-
-            if (!_buffers.TryGetValue(groupKey, out var buffer))
-            {
-                if (_buffers.Count >= engine._options.MaxOpenBuffers)
-                {
-                    // Bounded memory: too many partitions open at once, so write the oldest.
-                    var oldest = _buffers.Values.MinBy(b => b.OpenedAt)!;
-                    await WriteAsync(oldest, ct).ConfigureAwait(false);
-                }
-                buffer = new Buffer
-                {
-                    Data = _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ArrayBufferWriter<byte>(engine._prefix.UsesDynamicPartitioning ? 64 * 1024 : (int)Math.Min(engine._bufferBytes + 64 * 1024, 4 * 1024 * 1024)),
-                    GroupKey = groupKey,
-                    IsError = !ok,
-                    OldestArrival = record.ApproximateArrivalTimestamp,
-                    FirstSequence = record.SequenceNumber,
-                    FirstRecord = decoded,
-                    OpenedAt = engine._time.GetTimestamp(),
-                };
-                _buffers.Add(groupKey, buffer);
-            }
-            if (ok) AppendJsonLine(buffer.Data, decoded!);
-            else AppendErrorLine(buffer.Data, record, reason!);
-            buffer.Records++;
-            buffer.LastSequence = record.SequenceNumber;
-            _pending.Enqueue((record.SequenceNumber, buffer));
-            if (buffer.Data.WrittenCount >= engine._bufferBytes) await WriteAsync(buffer, ct).ConfigureAwait(false);
-        }
-
-        private void AppendJsonLine(ArrayBufferWriter<byte> data, RetailTransaction record)
-        {
-            _json ??= new Utf8JsonWriter(data, RetailJson.WriterOptions);
-            JsonLinesWriter.WriteTo(_json, data, record);
-        }
-
-        private void AppendErrorLine(ArrayBufferWriter<byte> data, StreamRecord record, string reason)
-        {
-            _json ??= new Utf8JsonWriter(data, RetailJson.WriterOptions);
-            _json.Reset(data);
-            _json.WriteStartObject();
-            _json.WriteNumber("attemptsMade", 1);
-            _json.WriteNumber("arrivalTimestamp", record.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds());
-            _json.WriteString("errorCode", "Retail.ProcessingFailed");
-            _json.WriteString("errorMessage", reason);
-            _json.WriteNumber("attemptEndingTimestamp", engine._time.GetUtcNow().ToUnixTimeMilliseconds());
-            _json.WriteBase64String("rawData", record.Data.Span);
-            _json.WriteString("sourceShardId", record.ShardId);
-            _json.WriteString("sourceSequenceNumber", record.SequenceNumber);
-            _json.WriteEndObject();
-            _json.Flush();
-            data.Write("\n"u8);
-        }
-
-        private async ValueTask WriteAsync(Buffer buffer, CancellationToken ct)
-        {
-            var template = buffer.IsError ? engine._errorPrefix : engine._prefix;
-            ulong seed = Seed(shardId, buffer.FirstSequence, buffer.GroupKey);
-            string prefix = template.Evaluate(buffer.OldestArrival, buffer.FirstRecord, buffer.IsError ? ProcessingFailed : null, seed);
-            string key = string.Create(CultureInfo.InvariantCulture,
-                $"{prefix}{engine._options.DeliveryStreamName}-{engine._options.Version}-{buffer.OldestArrival.UtcDateTime:yyyy-MM-dd-HH-mm-ss}-{ObjectId(buffer)}");
-            ObjectKeys.Validate(key);
-            await engine.PutWithRetryAsync(key, buffer.Data.WrittenMemory, ct).ConfigureAwait(false);
-            engine.Stats.Written(buffer.IsError, buffer.Records, buffer.Data.WrittenCount);
-            (buffer.IsError ? RecordsFailed : RecordsOut).Add(buffer.Records);
-            ObjectsOut.Add(1);
-            LogObjectWritten(engine._logger, key, buffer.Records, buffer.Data.WrittenCount);
-            engine.NotifyObjectWritten(new DeliveredObject(key, buffer.IsError, buffer.Records, buffer.Data.WrittenCount));
-            buffer.Written = true;
-            _buffers.Remove(buffer.GroupKey);
-            // Reuse the memory for the next buffer (a few are kept; the rest go to the GC).
-            buffer.Data.ResetWrittenCount();
-            if (_spareBuffers.Count < 4) _spareBuffers.Push(buffer.Data);
-            _written[buffer.GroupKey] = buffer.LastSequence;
-            _dirty = true;
-        }
-
-        private string ObjectId(Buffer buffer)
-        {
-            byte[] h = SHA256.HashData(Encoding.UTF8.GetBytes($"{engine._stream.StreamName}\n{shardId}\n{buffer.FirstSequence}\n{buffer.GroupKey}"));
-            return new Guid(h.AsSpan(0, 16)).ToString("D");
-        }
-
-        private static ulong Seed(string shard, string sequence, string group) =>
-            BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{shard}\n{sequence}\n{group}")), 0);
-
-        private async ValueTask CheckpointAsync(CancellationToken ct)
-        {
-            string? next = _checkpoint;
-            while (_pending.Count > 0 && (_pending.Peek().Buffer is null || _pending.Peek().Buffer!.Written))
-                next = _pending.Dequeue().Sequence;
-            if (_pending.Count == 0 && _lastRead is not null) next = _lastRead;
-            if (!_dirty && SequenceNumbers.Compare(next, _checkpoint) == 0) return;
-            // Marks at or before the checkpoint are implied by it.
-            foreach (var k in _written.Where(kv => SequenceNumbers.Compare(kv.Value, next) <= 0).Select(kv => kv.Key).ToList())
-                _written.Remove(k);
-            await engine._checkpoints.SaveAsync(engine._options.ConsumerName, shardId, new Checkpoint(next, FormatState(_written)), ct).ConfigureAwait(false);
-            _checkpoint = next;
-            _dirty = false;
-        }
-
-        private static string? FormatState(Dictionary<string, string> written)
-        {
-            if (written.Count == 0) return null;
-            return JsonSerializer.Serialize(written, DeliveryJsonContext.Default.DictionaryStringString);
-        }
-
-        private static Dictionary<string, string> ParseState(string? state) =>
-            string.IsNullOrEmpty(state) ? [] : JsonSerializer.Deserialize(state, DeliveryJsonContext.Default.DictionaryStringString) ?? [];
-    }
-
-    private async ValueTask PutWithRetryAsync(string key, ReadOnlyMemory<byte> data, CancellationToken ct)
-    {
-        try
-        {
-            await _retry.ExecuteAsync(c => _store.PutAsync(key, data, c), attempt =>
-            {
-                Stats.Retry();
-                LogWriteRetry(_logger, key, attempt.Failure, attempt.Delay.TotalMilliseconds);
-            }, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not RetryExhaustedException && FailureClassification.IsPermanent(e, out string? cause))
-        {
-            // Retrying cannot fix a full disk or a read-only lake: stop now and say why.
-            LogWritePermanent(_logger, key, cause, e.Message);
-            throw new DeliveryFailedException($"Delivery stopped: writing '{key}' failed because of {cause} ({e.Message}). Nothing past the last written object was checkpointed; fix the cause and run again.", e);
-        }
-        catch (RetryExhaustedException e)
-        {
-            LogWriteGaveUp(_logger, key, e.Message);
-            throw new DeliveryFailedException($"Delivery stopped: writing '{key}' kept failing. {e.Message}. Nothing past the last written object was checkpointed; run again when the store recovers.", e);
-        }
-    }
-
-    /// <summary>Raises <see cref="ObjectWritten"/>: a handler's exception is logged and counted, never thrown into the worker.</summary>
-    private void NotifyObjectWritten(DeliveredObject written)
-    {
-        if (ObjectWritten is not { } handlers) return;
-        foreach (var handler in handlers.GetInvocationList())
-        {
-            try
-            {
-                ((Action<DeliveredObject>)handler)(written);
-            }
-            catch (Exception e)
-            {
-                Stats.ObserverError();
-                LogObserverFailed(_logger, written.Key, e);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Key} kept failing; delivery stops: {Error}")]
-    private static partial void LogWriteGaveUp(ILogger logger, string key, string error);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "An ObjectWritten handler threw for {Key}; delivery goes on")]
-    private static partial void LogObserverFailed(ILogger logger, string key, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Wrote {Key}: {Records} records, {Bytes} bytes")]
-    private static partial void LogObjectWritten(ILogger logger, string key, int records, long bytes);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Key} failed for good: {Cause} ({Error})")]
-    private static partial void LogWritePermanent(ILogger logger, string key, string cause, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Key} failed ({Error}); retrying in {DelayMs} ms")]
-    private static partial void LogWriteRetry(ILogger logger, string key, string error, double delayMs);
+    /// <summary>Stops a run as a cancellation does (buffers written and checkpointed) and waits for it.</summary>
+    public ValueTask DisposeAsync() => _consumer.DisposeAsync();
 }
 
 /// <summary>
@@ -384,6 +79,3 @@ public sealed class DeliveryFailedException(string message, Exception inner) : I
 /// <param name="Records">Records in it.</param>
 /// <param name="Bytes">Its size.</param>
 public sealed record DeliveredObject(string Key, bool IsError, int Records, long Bytes);
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class DeliveryJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

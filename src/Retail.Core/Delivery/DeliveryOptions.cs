@@ -36,9 +36,16 @@ public sealed class DeliveryOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// On cancellation, how long the engine may take to write its open buffers and checkpoint them (default 30 s);
+    /// what it cannot write in time is logged and re-read on the next run.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// How a failing object write is retried before the engine stops with a <see cref="DeliveryFailedException"/>
     /// (default: 100 ms first delay, 10 s longest, for 5 minutes). Only transient failures are retried (see
-    /// <see cref="FailureClassification.IsTransient"/>); nothing is checkpointed past an unwritten object.
+    /// <see cref="FailureClassification.IsTransient"/>); nothing is checkpointed past an unwritten object. The engine's
+    /// stream reads and checkpoint saves retry with the same settings.
     /// </summary>
     public RetryOptions Retry { get; set; } = new()
     {
@@ -75,6 +82,7 @@ public sealed class DeliveryOptions
         if (string.IsNullOrWhiteSpace(ConsumerName)) errors.Add("DeliveryOptions.ConsumerName must not be empty.");
         if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"DeliveryOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
         if (PollInterval <= TimeSpan.Zero) errors.Add($"DeliveryOptions.PollInterval must be positive, got {PollInterval}.");
+        if (ShutdownTimeout <= TimeSpan.Zero) errors.Add($"DeliveryOptions.ShutdownTimeout must be positive, got {ShutdownTimeout}.");
         if (Retry is null) errors.Add("DeliveryOptions.Retry must be set.");
         else errors.AddRange(Retry.Validate("DeliveryOptions.Retry"));
         try { PrefixTemplate.ParseDataPrefix(Prefix); }
@@ -83,6 +91,16 @@ public sealed class DeliveryOptions
         catch (FormatException e) { errors.Add("DeliveryOptions.ErrorOutputPrefix: " + e.Message); }
         return errors;
     }
+
+    /// <summary>The settings of the engine's <see cref="Streaming.StreamConsumer"/>.</summary>
+    internal Streaming.StreamConsumerOptions ConsumerOptions() => new()
+    {
+        ConsumerName = ConsumerName,
+        MaxRecordsPerRead = MaxRecordsPerRead,
+        PollInterval = PollInterval,
+        ShutdownTimeout = ShutdownTimeout,
+        Retry = Retry,
+    };
 
     internal void ThrowIfInvalid()
     {

@@ -34,9 +34,16 @@ public sealed class SpeedLayerOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// On cancellation, how long the engine may take to upsert its open batch and checkpoint it (default 30 s);
+    /// what it cannot store in time is logged and re-read on the next run.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// How retryable failures (documents the index failed retryably, transient exceptions) are retried before the
     /// engine stops with an error without checkpointing (default: 50 ms first delay, 10 s longest, for 5 minutes).
-    /// Only the documents that failed are sent again.
+    /// Only the documents that failed are sent again. The engine's stream reads and checkpoint saves retry with the
+    /// same settings.
     /// </summary>
     public RetryOptions Retry { get; set; } = new()
     {
@@ -58,13 +65,24 @@ public sealed class SpeedLayerOptions
         if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"SpeedLayerOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
         if (MaxBatchLatency < TimeSpan.Zero) errors.Add($"SpeedLayerOptions.MaxBatchLatency must not be negative, got {MaxBatchLatency}.");
         if (PollInterval <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.PollInterval must be positive, got {PollInterval}.");
+        if (ShutdownTimeout <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.ShutdownTimeout must be positive, got {ShutdownTimeout}.");
         if (Retry is null) errors.Add("SpeedLayerOptions.Retry must be set.");
         else errors.AddRange(Retry.Validate("SpeedLayerOptions.Retry"));
         return errors;
     }
+
+    /// <summary>The settings of the engine's <see cref="StreamConsumer"/>.</summary>
+    internal StreamConsumerOptions ConsumerOptions() => new()
+    {
+        ConsumerName = ConsumerName,
+        MaxRecordsPerRead = MaxRecordsPerRead,
+        PollInterval = PollInterval,
+        ShutdownTimeout = ShutdownTimeout,
+        Retry = Retry,
+    };
 }
 
-/// <summary>Live counters of a <see cref="SpeedLayerEngine"/>.</summary>
+/// <summary>Live counters of a <see cref="SpeedLayerProcessor"/> (and its <see cref="SpeedLayerEngine"/>).</summary>
 public sealed class SpeedLayerStats
 {
     private long _read, _upserted, _invalid, _rejected, _retries;
@@ -86,12 +104,13 @@ public sealed class SpeedLayerStats
 }
 
 /// <summary>
-/// The speed layer: reads the stream and upserts every record into an <see cref="IUpsertIndex"/>,
-/// fixing the workshop's <c>UpsertToES</c>: ids do not collide (see <see cref="DocumentIdMode"/>),
-/// per-item failures are read and retried, nothing is checkpointed until its batch is stored, and
-/// failures are counted and reported rather than swallowed.
+/// The speed layer as a batch processor (run it under a <see cref="StreamConsumer"/>, as <see cref="SpeedLayerEngine"/>
+/// does, or in a Lambda handler that flushes before it returns): upserts every record into an <see cref="IUpsertIndex"/>,
+/// fixing the workshop's <c>UpsertToES</c>: ids do not collide (see <see cref="DocumentIdMode"/>), per-item failures
+/// are read and retried, the durable position never passes a record whose batch is not stored, and failures are
+/// counted and reported rather than swallowed.
 /// </summary>
-public sealed partial class SpeedLayerEngine
+public sealed partial class SpeedLayerProcessor : IBatchProcessor
 {
     /// <summary>The <see cref="Meter"/> name of the speed layer.</summary>
     public const string MeterName = "Retail.SpeedLayer";
@@ -100,9 +119,7 @@ public sealed partial class SpeedLayerEngine
     private static readonly Counter<long> DocsOut = Meter.CreateCounter<long>("retail.speedlayer.documents.upserted");
     private static readonly Counter<long> DocsFailed = Meter.CreateCounter<long>("retail.speedlayer.documents.failed");
 
-    private readonly IRecordStream _stream;
     private readonly IUpsertIndex _index;
-    private readonly ICheckpointStore _checkpoints;
     private readonly SpeedLayerOptions _options;
     private readonly IRecordDecoder _decoder;
     private readonly TimeProvider _time;
@@ -110,13 +127,10 @@ public sealed partial class SpeedLayerEngine
     private readonly string[] _keyFields;
     private readonly RetailRetryPipeline _retry;
 
-    /// <summary>Creates the engine; invalid options throw here, naming the setting.</summary>
-    public SpeedLayerEngine(IRecordStream stream, IUpsertIndex index, ICheckpointStore checkpoints, SpeedLayerOptions? options = null,
-        IRecordDecoder? decoder = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    /// <summary>Creates the processor; invalid options throw here, naming the setting.</summary>
+    public SpeedLayerProcessor(IUpsertIndex index, SpeedLayerOptions? options = null, IRecordDecoder? decoder = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
-        _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         _index = index ?? throw new ArgumentNullException(nameof(index));
-        _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
         _options = options ?? new SpeedLayerOptions();
         var errors = _options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
@@ -130,74 +144,91 @@ public sealed partial class SpeedLayerEngine
     /// <summary>Live counters.</summary>
     public SpeedLayerStats Stats { get; } = new();
 
-    /// <summary>
-    /// Upserts every shard — a child of a split or merge only after its parents are read to their end and
-    /// checkpointed — until the stream ends or <paramref name="cancellationToken"/> is cancelled. If a shard
-    /// fails, the other shards are stopped (nothing past their checkpoints is lost) and the failure is thrown.
-    /// </summary>
-    public async Task RunAsync(CancellationToken cancellationToken = default)
+    /// <inheritdoc />
+    public ValueTask<IShardProcessor> OpenShardAsync(ShardProcessorContext context, CancellationToken cancellationToken = default)
     {
-        await ShardFanOut.RunAsync(_stream, RunShardAsync, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(context);
+        return ValueTask.FromResult<IShardProcessor>(new Shard(this, context));
     }
 
-    private async Task RunShardAsync(string shardId, CancellationToken ct)
+    private sealed class Shard(SpeedLayerProcessor engine, ShardProcessorContext context) : IShardProcessor
     {
-        var saved = await _checkpoints.LoadAsync(_options.ConsumerName, shardId, ct).ConfigureAwait(false);
-        string? after = saved?.SequenceNumber;
-        string? checkpointed = after;
-        await using var reader = await _stream.OpenShardReaderAsync(shardId, StartPosition.AfterCheckpoint(after), ct).ConfigureAwait(false);
-        var docs = new List<IndexDocument>(_options.MaxBatchDocuments);
-        long batchStarted = 0;
-        while (true)
+        private readonly List<IndexDocument> _docs = new(engine._options.MaxBatchDocuments);
+        private long _batchStarted;
+        private string? _after = context.Checkpoint?.SequenceNumber;   // the last record taken
+        private string? _beforeBatch = context.Checkpoint?.SequenceNumber; // the last record before the open batch's first
+
+        public int BufferedRecords => _docs.Count;
+
+        public TimeSpan? NextDeadline
         {
-            // Wait no longer than the batch's latency budget allows.
-            var wait = _options.PollInterval;
-            if (docs.Count > 0)
+            get
             {
-                var left = _options.MaxBatchLatency - _time.GetElapsedTime(batchStarted);
-                wait = left <= TimeSpan.Zero ? TimeSpan.Zero : (left < wait ? left : wait);
+                if (_docs.Count == 0) return null;
+                var left = engine._options.MaxBatchLatency - engine._time.GetElapsedTime(_batchStarted);
+                return left <= TimeSpan.Zero ? TimeSpan.Zero : left;
             }
-            var read = await reader.ReadAsync(_options.MaxRecordsPerRead, wait, ct).ConfigureAwait(false);
-            Stats.Read(read.Records.Count);
-            foreach (var record in read.Records)
+        }
+
+        public async ValueTask<Checkpoint?> ProcessAsync(ShardBatch batch, CancellationToken ct)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            engine.Stats.Read(batch.Records.Count);
+            foreach (var record in batch.Records)
             {
-                if (_decoder.TryDecode(record.Data.Span, out var decoded, out var error))
+                if (engine._decoder.TryDecode(record.Data.Span, out var decoded, out var error))
                 {
-                    if (docs.Count == 0) batchStarted = _time.GetTimestamp();
-                    string id = DocumentIds.Compute(_options.IdMode, decoded, _stream.StreamName, record.ShardId, record.SequenceNumber, _keyFields);
-                    docs.Add(new IndexDocument(id, decoded));
-                    if (docs.Count == _options.MaxBatchDocuments)
+                    if (_docs.Count == 0)
                     {
-                        await UpsertAsync(docs, ct).ConfigureAwait(false);
-                        docs.Clear();
+                        _batchStarted = engine._time.GetTimestamp();
+                        _beforeBatch = _after;
                     }
+                    string id = DocumentIds.Compute(engine._options.IdMode, decoded, context.StreamName, record.ShardId, record.SequenceNumber, engine._keyFields);
+                    _docs.Add(new IndexDocument(id, decoded));
+                    _after = record.SequenceNumber;
+                    if (_docs.Count == engine._options.MaxBatchDocuments) await StoreAsync(ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    Stats.Invalid();
-                    LogInvalid(_logger, record.ShardId, record.SequenceNumber, error);
+                    engine.Stats.Invalid();
+                    LogInvalid(engine._logger, record.ShardId, record.SequenceNumber, error);
+                    _after = record.SequenceNumber;
                 }
-                after = record.SequenceNumber;
             }
             // (Backpressure needs nothing more here: a batch waits at most MaxBatchLatency, so this consumer
             // never holds a bounded stream for longer than that; flushing smaller batches would only slow it.)
-            bool due = docs.Count > 0 && (read.EndOfShard || _time.GetElapsedTime(batchStarted) >= _options.MaxBatchLatency);
-            if (due)
-            {
-                await UpsertAsync(docs, ct).ConfigureAwait(false);
-                docs.Clear();
-            }
-            // Everything read so far is stored (or was invalid) once no batch is open.
-            if (docs.Count == 0 && SequenceNumbers.Compare(after, checkpointed) != 0)
-            {
-                await _checkpoints.SaveAsync(_options.ConsumerName, shardId, new Checkpoint(after), ct).ConfigureAwait(false);
-                checkpointed = after;
-            }
-            if (read.EndOfShard) return;
+            if (_docs.Count > 0 && engine._time.GetElapsedTime(_batchStarted) >= engine._options.MaxBatchLatency)
+                await StoreAsync(ct).ConfigureAwait(false);
+            return Durable();
+        }
+
+        public async ValueTask<Checkpoint?> FlushAsync(CancellationToken ct)
+        {
+            if (_docs.Count > 0) await StoreAsync(ct).ConfigureAwait(false);
+            return Durable();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _docs.Clear();
+            return ValueTask.CompletedTask;
+        }
+
+        private async ValueTask StoreAsync(CancellationToken ct)
+        {
+            await engine.UpsertAsync(_docs, ct).ConfigureAwait(false);
+            _docs.Clear();
+        }
+
+        /// <summary>Everything taken is stored (or was invalid) up to the open batch's first record.</summary>
+        private Checkpoint? Durable()
+        {
+            string? through = _docs.Count == 0 ? _after : _beforeBatch;
+            return through is null ? null : new Checkpoint(through);
         }
     }
 
-    private async Task UpsertAsync(List<IndexDocument> batch, CancellationToken ct)
+    private async Task UpsertAsync(IReadOnlyList<IndexDocument> batch, CancellationToken ct)
     {
         IReadOnlyList<IndexDocument> pending = batch;
         try
@@ -269,4 +300,49 @@ public sealed partial class SpeedLayerEngine
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} documents failed ({Error}); retrying in {DelayMs} ms")]
     private static partial void LogRetry(ILogger logger, int count, string error, double delayMs);
+}
+
+/// <summary>
+/// The speed layer: a <see cref="StreamConsumer"/> running a <see cref="SpeedLayerProcessor"/> (see there), configured
+/// from one <see cref="SpeedLayerOptions"/>: reads the stream and upserts every record into an <see cref="IUpsertIndex"/>;
+/// nothing is checkpointed until its batch is stored. A second engine on the same consumer name and checkpoint store
+/// is refused (<see cref="ConsumerConflictException"/>).
+/// </summary>
+public sealed class SpeedLayerEngine : IAsyncDisposable
+{
+    private readonly SpeedLayerProcessor _processor;
+    private readonly StreamConsumer _consumer;
+
+    /// <summary>Creates the engine; invalid options throw here, naming the setting.</summary>
+    public SpeedLayerEngine(IRecordStream stream, IUpsertIndex index, ICheckpointStore checkpoints, SpeedLayerOptions? options = null,
+        IRecordDecoder? decoder = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        options ??= new SpeedLayerOptions();
+        _processor = new SpeedLayerProcessor(index, options, decoder, timeProvider, logger);
+        _consumer = new StreamConsumer(stream, checkpoints, _processor, options.ConsumerOptions(), nameof(SpeedLayerOptions), timeProvider, logger);
+    }
+
+    /// <summary>Live counters.</summary>
+    public SpeedLayerStats Stats => _processor.Stats;
+
+    /// <summary>The consumer's own counters (reads, checkpoints, retries of stream and checkpoint calls, what a shutdown could not store).</summary>
+    public StreamConsumerStats ConsumerStats => _consumer.Stats;
+
+    /// <summary>
+    /// Upserts every shard — a child of a split or merge only after its parents are read to their end and
+    /// checkpointed — until the stream ends or <paramref name="cancellationToken"/> is cancelled (then the open batch is
+    /// upserted and checkpointed within <see cref="SpeedLayerOptions.ShutdownTimeout"/>, and the cancellation is
+    /// thrown). If a shard fails, the other shards are stopped (nothing past their checkpoints is lost) and the
+    /// failure is thrown.
+    /// </summary>
+    /// <exception cref="ConsumerConflictException">Another process runs this consumer name.</exception>
+    public Task RunAsync(CancellationToken cancellationToken = default) => _consumer.RunAsync(cancellationToken);
+
+    /// <summary>Upserts every open batch now and checkpoints it (see <see cref="StreamConsumer.FlushAsync"/>).</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _consumer.FlushAsync(cancellationToken);
+
+    /// <summary>Stops a run as a cancellation does (the open batches stored and checkpointed) and waits for it.</summary>
+    public ValueTask DisposeAsync() => _consumer.DisposeAsync();
 }

@@ -253,22 +253,3 @@ public static class SequenceNumbers
         return x.SequenceCompareTo(y);
     }
 }
-
-/// <summary>
-/// Where each consumer of a stream is: for every (consumer, shard), a sequence number up to which
-/// everything is done, plus the consumer's own state. Written only after the work it covers is
-/// durable (at-least-once).
-/// </summary>
-public interface ICheckpointStore
-{
-    /// <summary>The last saved checkpoint, or null when the consumer has none for that shard.</summary>
-    ValueTask<Checkpoint?> LoadAsync(string consumer, string shardId, CancellationToken cancellationToken = default);
-
-    /// <summary>Saves a checkpoint durably.</summary>
-    ValueTask SaveAsync(string consumer, string shardId, Checkpoint checkpoint, CancellationToken cancellationToken = default);
-}
-
-/// <summary>A consumer's position in one shard.</summary>
-/// <param name="SequenceNumber">Every record up to and including this one is done (null: none yet).</param>
-/// <param name="State">Consumer-specific state that goes with the position (e.g. what was written beyond it), or null.</param>
-public sealed record Checkpoint(string? SequenceNumber, string? State = null);

@@ -55,6 +55,7 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
     private readonly Dictionary<string, Shard> _byId = new(StringComparer.Ordinal);
     private Shard[] _open; // open shards sorted by starting hash key; together they cover the hash space
     private readonly Dictionary<(string Consumer, string Shard), Checkpoint> _checkpoints = [];
+    private readonly Dictionary<string, ConsumerOwner> _owners = new(StringComparer.Ordinal);
     private readonly HashSet<string> _consumers = [];
     private readonly Lock _lock = new();
     private long _lastSequence; // the last sequence number issued, stream-wide
@@ -287,6 +288,21 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
             }
             if (released) shard.Refusing = false;
         }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ConsumerOwner?> LoadOwnerAsync(string consumer, CancellationToken cancellationToken = default)
+    {
+        lock (_lock) return ValueTask.FromResult(_owners.TryGetValue(consumer, out var o) ? o : null);
+    }
+
+    /// <inheritdoc />
+    public ValueTask SaveOwnerAsync(string consumer, ConsumerOwner owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(consumer);
+        ArgumentNullException.ThrowIfNull(owner);
+        lock (_lock) _owners[consumer] = owner;
         return ValueTask.CompletedTask;
     }
 

@@ -190,8 +190,13 @@ public class DeliveryEngineTests
         private int _saves;
         public ValueTask<Checkpoint?> LoadAsync(string consumer, string shardId, CancellationToken ct = default) => inner.LoadAsync(consumer, shardId, ct);
 
+        // Not an IOException: the consumer retries those (a crash is not retried).
         public ValueTask SaveAsync(string consumer, string shardId, Checkpoint checkpoint, CancellationToken ct = default) =>
-            Interlocked.Increment(ref _saves) == crashOnSave ? throw new IOException("simulated crash before the checkpoint was saved") : inner.SaveAsync(consumer, shardId, checkpoint, ct);
+            Interlocked.Increment(ref _saves) == crashOnSave ? throw new InvalidOperationException("simulated crash before the checkpoint was saved") : inner.SaveAsync(consumer, shardId, checkpoint, ct);
+
+        public ValueTask<ConsumerOwner?> LoadOwnerAsync(string consumer, CancellationToken ct = default) => inner.LoadOwnerAsync(consumer, ct);
+
+        public ValueTask SaveOwnerAsync(string consumer, ConsumerOwner owner, CancellationToken ct = default) => inner.SaveOwnerAsync(consumer, owner, ct);
     }
 
     [Theory]
@@ -211,7 +216,8 @@ public class DeliveryEngineTests
         var options = new DeliveryOptions { Prefix = "json-data/c=!{partitionKeyFromQuery:Quantity}/", MaxRecordsPerRead = 500 };
 
         var crashing = new DeliveryEngine(stream, store, new CrashingCheckpoints(stream, crashOnSave), options);
-        await Assert.ThrowsAsync<IOException>(() => crashing.RunAsync());
+        var crash = await Assert.ThrowsAsync<InvalidOperationException>(() => crashing.RunAsync());
+        Assert.Contains("simulated crash", crash.Message);
         Assert.True(crashing.Stats.ObjectsWritten > 0);
 
         var restarted = new DeliveryEngine(stream, store, stream, options);
