@@ -41,7 +41,7 @@ Console.WriteLine($"delivered {delivery.Stats.RecordsDelivered} records in {deli
 
 // 4. Compact every hour into Snappy Parquet under parquet-retail-trans/.
 var compactor = provider.GetRequiredService<IHourlyCompactor>();
-var report = await compactor.CompactAsync(DateTimeOffset.UtcNow, includeOpenHours: true);
+var report = await compactor.CompactAsync(DateTimeOffset.UtcNow, CompactionScope.All);
 Console.WriteLine($"compacted {report.RowsOut} rows into {report.FilesWritten} Parquet files ({report.BytesWritten} bytes)");
 
 // 5. The workshop's Athena query, unchanged, on the embedded engine.

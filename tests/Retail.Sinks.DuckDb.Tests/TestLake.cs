@@ -63,7 +63,7 @@ internal static class TestLake
     public static void Compact(string lakePath)
     {
         var compactor = new Retail.Sinks.Parquet.ParquetHourlyCompactor(new LocalFolderObjectStore(lakePath), new Retail.Sinks.Parquet.ParquetCompactorOptions());
-        var report = compactor.CompactAsync(DateTimeOffset.UtcNow, includeOpenHours: true).AsTask().GetAwaiter().GetResult();
+        var report = compactor.CompactAsync(DateTimeOffset.UtcNow, Retail.Compaction.CompactionScope.All).AsTask().GetAwaiter().GetResult();
         if (report.FailedHours > 0)
             throw new InvalidOperationException("Compaction failed: " + string.Join("; ", report.Hours.Where(h => h.Error is not null).Select(h => h.Error)));
     }

@@ -14,6 +14,7 @@ public sealed class ParquetCompactorOptionsTests
         Assert.Empty(o.Validate());
         Assert.Equal(("json-data/", "parquet-retail-trans/", "_retail/compaction/"), (o.SourcePrefix, o.TargetPrefix, o.ManifestPrefix));
         Assert.Equal((TimeSpan.FromMinutes(5), 1_000_000, 122_880, false), (o.Grace, o.MaxRowsPerFile, o.RowGroupSize, o.DeleteSourceAfterPublish));
+        Assert.Equal(TimeSpan.FromHours(24), o.Lookback);
     }
 
     [Theory]
@@ -27,6 +28,9 @@ public sealed class ParquetCompactorOptionsTests
     [InlineData(nameof(ParquetCompactorOptions.MaxParallelObjects), "(was 1000)")]
     [InlineData(nameof(ParquetCompactorOptions.LockWaitTimeout), "between 00:00:00 and 1.00:00:00 (was -00:00:01)")]
     [InlineData(nameof(ParquetCompactorOptions.LeaseDuration), "between 00:00:10 and 1.00:00:00 (was 00:00:01)")]
+    [InlineData(nameof(ParquetCompactorOptions.Lookback), "between 01:00:00 and 366.00:00:00 (was 00:00:00)")]
+    [InlineData(nameof(ParquetCompactorOptions.Lookback) + "Partial", "whole number of hours between 01:00:00 and 366.00:00:00 (was 01:30:00)")]
+    [InlineData(nameof(ParquetCompactorOptions.Lookback) + "Huge", "(was 367.00:00:00)")]
     public void Validate_BadValue_MessageNamesSettingAndValue(string setting, string value)
     {
         var o = new ParquetCompactorOptions();
@@ -42,6 +46,9 @@ public sealed class ParquetCompactorOptionsTests
             case nameof(o.LockWaitTimeout): o.LockWaitTimeout = TimeSpan.FromSeconds(-1); break;
             case nameof(o.LeaseDuration): o.LeaseDuration = TimeSpan.FromSeconds(1); break;
             case nameof(o.RowGroupSize) + "Huge": o.RowGroupSize = 2_000_000; setting = nameof(o.RowGroupSize); break;
+            case nameof(o.Lookback): o.Lookback = TimeSpan.Zero; break;
+            case nameof(o.Lookback) + "Partial": o.Lookback = TimeSpan.FromMinutes(90); setting = nameof(o.Lookback); break;
+            case nameof(o.Lookback) + "Huge": o.Lookback = TimeSpan.FromDays(367); setting = nameof(o.Lookback); break;
         }
         string error = Assert.Single(o.Validate());
         Assert.Contains("ParquetCompactorOptions." + setting, error, StringComparison.Ordinal);
@@ -71,7 +78,7 @@ public sealed class ParquetCompactorOptionsTests
         var options = new ParquetCompactorOptions();
         var compactor = new ParquetHourlyCompactor(lake.Store, options);
         options.TargetPrefix = "elsewhere/";
-        await compactor.CompactAsync(DateTimeOffset.MaxValue);
+        await compactor.CompactAsync(DateTimeOffset.MaxValue, CompactionScope.AllClosed);
         Assert.Single(lake.ParquetKeys());
     }
 
@@ -87,7 +94,7 @@ public sealed class ParquetCompactorOptionsTests
         sp.GetRequiredService<IStartupValidator>().Validate();
 
         var compactor = sp.GetRequiredService<IHourlyCompactor>();
-        var report = await compactor.CompactAsync(DateTimeOffset.MaxValue);
+        var report = await compactor.CompactAsync(DateTimeOffset.MaxValue, CompactionScope.AllClosed);
 
         Assert.IsType<ParquetHourlyCompactor>(compactor);
         Assert.Equal(3, report.FilesWritten);
@@ -121,8 +128,8 @@ public sealed class ParquetCompactorOptionsTests
         using var sp = services.BuildServiceProvider();
         sp.GetRequiredService<IStartupValidator>().Validate();
 
-        await sp.GetRequiredKeyedService<IHourlyCompactor>("a").CompactAsync(DateTimeOffset.MaxValue);
-        await sp.GetRequiredKeyedService<IHourlyCompactor>("b").CompactAsync(DateTimeOffset.MaxValue);
+        await sp.GetRequiredKeyedService<IHourlyCompactor>("a").CompactAsync(DateTimeOffset.MaxValue, CompactionScope.AllClosed);
+        await sp.GetRequiredKeyedService<IHourlyCompactor>("b").CompactAsync(DateTimeOffset.MaxValue, CompactionScope.AllClosed);
 
         Assert.Single(lake.Keys("table-a/"));
         Assert.Equal(2, lake.Keys("table-b/").Count);

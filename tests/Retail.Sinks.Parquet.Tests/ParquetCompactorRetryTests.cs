@@ -176,7 +176,8 @@ public sealed class ParquetCompactorRetryTests : IDisposable
         Assert.Equal(4, store.Calls);
         Assert.Equal(4, e.Attempts);
         Assert.Equal(3, time.Delays.Count);
-        Assert.StartsWith("Store list 'json-data/' failed: Gave up after 4 attempts", e.Message, StringComparison.Ordinal);
+        // The first listing of the pass: the oldest hour of the 24-hour window that ends at 2009-12-01 22:00.
+        Assert.StartsWith("Store list 'json-data/year=2009/month=11/day=30/hour=23/' failed: Gave up after 4 attempts", e.Message, StringComparison.Ordinal);
         Assert.Contains("503 SlowDown", e.Message, StringComparison.Ordinal);
         Assert.IsType<HttpRequestException>(e.InnerException);
         Assert.Empty(_lake.ParquetKeys());

@@ -365,7 +365,7 @@ public sealed class ParquetHourlyCompactorTests : IDisposable
     }
 
     [Fact]
-    public async Task CompactAsync_GivenNow_CompactsOnlyClosedHours()
+    public async Task CompactAsync_AllClosedGivenNow_CompactsOnlyClosedHours()
     {
         var hour8 = Hour7.AddHours(1);
         _lake.WriteObject(Hour7, TestLake.Records(5, Hour7));
@@ -374,16 +374,16 @@ public sealed class ParquetHourlyCompactorTests : IDisposable
         var seen = new List<HourCompaction>();
         var progress = new SyncProgress(seen.Add);
 
-        var at0804 = await compactor.CompactAsync(new DateTimeOffset(2009, 12, 1, 8, 4, 59, TimeSpan.Zero), progress: progress);
+        var at0804 = await compactor.CompactAsync(new DateTimeOffset(2009, 12, 1, 8, 4, 59, TimeSpan.Zero), CompactionScope.AllClosed, progress);
         Assert.Equal([HourCompactionOutcome.NotClosed, HourCompactionOutcome.NotClosed], at0804.Hours.Select(h => h.Outcome));
         Assert.Equal(at0804.Hours, seen);
         Assert.Empty(_lake.ParquetKeys());
 
         // 07:00 + 1 h + 5 min grace = 08:05 (an offset is converted to UTC first).
-        var at0805 = await compactor.CompactAsync(new DateTimeOffset(2009, 12, 1, 9, 5, 0, TimeSpan.FromHours(1)));
+        var at0805 = await compactor.CompactAsync(new DateTimeOffset(2009, 12, 1, 9, 5, 0, TimeSpan.FromHours(1)), CompactionScope.AllClosed);
         Assert.Equal([(Hour7, HourCompactionOutcome.Compacted), (hour8, HourCompactionOutcome.NotClosed)], at0805.Hours.Select(h => (h.Hour, h.Outcome)));
 
-        var open = await compactor.CompactAsync(new DateTimeOffset(2009, 12, 1, 8, 10, 0, TimeSpan.Zero), includeOpenHours: true);
+        var open = await compactor.CompactAsync(new DateTimeOffset(2009, 12, 1, 8, 10, 0, TimeSpan.Zero), CompactionScope.All);
         Assert.Equal([HourCompactionOutcome.UpToDate, HourCompactionOutcome.Compacted], open.Hours.Select(h => h.Outcome));
         Assert.Equal(2, _lake.ParquetKeys().Count);
     }

@@ -33,7 +33,7 @@ public sealed class RealSampleTests : IDisposable
         var options = new ParquetCompactorOptions();
         configure?.Invoke(options);
         var compactor = new ParquetHourlyCompactor(_lake.Store, options);
-        var report = await compactor.CompactAsync(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var report = await compactor.CompactAsync(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), CompactionScope.AllClosed);
         Assert.All(report.Hours, h => Assert.Equal(HourCompactionOutcome.Compacted, h.Outcome));
         return report;
     }

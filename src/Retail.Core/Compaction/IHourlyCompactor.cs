@@ -8,14 +8,41 @@ namespace Retail.Compaction;
 public interface IHourlyCompactor
 {
     /// <summary>
-    /// Compacts every hour that is closed at <paramref name="now"/> (its end plus the configured grace
-    /// has passed) and has objects not yet compacted; with <paramref name="includeOpenHours"/> it
-    /// treats every hour as closed (end of a replay or a demo).
+    /// A compaction pass: compacts the hours of <paramref name="scope"/> that have objects not yet compacted. By
+    /// default (<see cref="CompactionScope.Lookback"/>) those are the closed hours of the compactor's lookback window,
+    /// which ends at the last hour closed at <paramref name="now"/> (its end plus the configured grace has passed): only
+    /// their partitions are listed, so a pass costs the same however many hours the lake holds.
+    /// <see cref="CompactionScope.All"/> rescans every hour and treats each as closed (end of a replay or a demo);
+    /// <see cref="CompactionScope.AllClosed"/> rescans every hour and compacts the closed ones.
     /// </summary>
-    ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, bool includeOpenHours = false, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default);
+    ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, CompactionScope scope = CompactionScope.Lookback, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>Compacts one hour (year, month, day and hour of <paramref name="hour"/>).</summary>
     ValueTask<HourCompaction> CompactHourAsync(DateTime hour, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Which hours a compaction pass (<see cref="IHourlyCompactor.CompactAsync"/>) looks at.</summary>
+public enum CompactionScope
+{
+    /// <summary>
+    /// The closed hours of the compactor's lookback window (by default the 24 hours up to and including the last
+    /// closed hour): only those hours' partitions are listed, so the cost grows with the window, not with the lake.
+    /// Objects that arrive late for an hour in the window are picked up; an hour older than the window is not looked
+    /// at. The scheduled pass.
+    /// </summary>
+    Lookback,
+
+    /// <summary>
+    /// Every hour of the lake that is closed: the whole source prefix is listed; hours not closed yet are reported
+    /// <see cref="HourCompactionOutcome.NotClosed"/>. A catch-up of hours older than the window while delivery goes on.
+    /// </summary>
+    AllClosed,
+
+    /// <summary>
+    /// Every hour of the lake, each treated as closed (open ones included): the whole source prefix is listed. The end
+    /// of a replay or a demo, when nothing more will arrive.
+    /// </summary>
+    All,
 }
 
 /// <summary>What happened to one hour.</summary>
@@ -25,7 +52,7 @@ public enum HourCompactionOutcome
     Compacted,
     /// <summary>The hour's output already covers every source object: nothing was written.</summary>
     UpToDate,
-    /// <summary>The hour is not closed yet.</summary>
+    /// <summary>The hour is not closed yet (reported by a <see cref="CompactionScope.AllClosed"/> pass).</summary>
     NotClosed,
     /// <summary>The hour could not be compacted; nothing was published; see <see cref="HourCompaction.Error"/>.</summary>
     Failed,

@@ -185,7 +185,7 @@ internal static class DemoCommand
         timings.Add(("speed layer (streaming, alongside produce)", speedTime));
 
         var compactWatch = Stopwatch.StartNew();
-        var report = await compactor.CompactAsync(time.GetUtcNow(), includeOpenHours: true, cancellationToken: ct).ConfigureAwait(false);
+        var report = await compactor.CompactAsync(time.GetUtcNow(), CompactionScope.All, cancellationToken: ct).ConfigureAwait(false);
         timings.Add(("compact to Parquet", compactWatch.Elapsed));
         var problems = new List<string>();
         foreach (var h in report.Hours.Where(h => h.Outcome == HourCompactionOutcome.Failed))

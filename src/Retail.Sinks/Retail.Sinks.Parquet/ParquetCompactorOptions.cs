@@ -1,14 +1,17 @@
 using System.Globalization;
+using Retail.Compaction;
 using Retail.Storage;
 
 namespace Retail.Sinks.Parquet;
 
 /// <summary>Settings of <see cref="ParquetHourlyCompactor"/>.</summary>
 /// <remarks>
-/// The compactor reads JSON-lines objects under <see cref="SourcePrefix"/> (any key containing
-/// <c>year=YYYY/month=MM/day=DD/hour=HH/</c>), writes Snappy Parquet files named <c>part-00000.parquet</c>,
-/// <c>part-00001.parquet</c>, … under <see cref="TargetPrefix"/> + the hour's partition, and records what each
-/// file holds in a manifest under <see cref="ManifestPrefix"/>, outside every table's location.
+/// The compactor reads JSON-lines objects under <see cref="SourcePrefix"/> + <c>year=YYYY/month=MM/day=DD/hour=HH/</c>
+/// (delivery's layout; a full rescan also takes any key under <see cref="SourcePrefix"/> containing such a partition),
+/// writes Snappy Parquet files named <c>part-00000.parquet</c>, <c>part-00001.parquet</c>, … under
+/// <see cref="TargetPrefix"/> + the hour's partition, and records what each file holds in a manifest under
+/// <see cref="ManifestPrefix"/>, outside every table's location. A default pass looks only at the hours of
+/// <see cref="Lookback"/>.
 /// </remarks>
 public sealed class ParquetCompactorOptions
 {
@@ -39,6 +42,21 @@ public sealed class ParquetCompactorOptions
     /// Objects that arrive later are still picked up by the next pass.
     /// </summary>
     public TimeSpan Grace { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Default of <see cref="Lookback"/>: 24 hours.</summary>
+    public static readonly TimeSpan DefaultLookback = TimeSpan.FromHours(24);
+
+    /// <summary>Longest accepted <see cref="Lookback"/>: 366 days (a pass lists one partition per hour of it).</summary>
+    public static readonly TimeSpan MaxLookback = TimeSpan.FromDays(366);
+
+    /// <summary>
+    /// The window a default pass (<see cref="CompactionScope.Lookback"/>) looks at: this many hours up to and including the
+    /// last closed hour (default 24 hours; a whole number of hours from 1 to <see cref="MaxLookback"/>). The pass lists only
+    /// those hours' partitions (<see cref="SourcePrefix"/> + <c>year=YYYY/month=MM/day=DD/hour=HH/</c>), so its cost
+    /// grows with the window, not with the lake. Objects that arrive later than the window for their hour are compacted
+    /// only by a full rescan (<see cref="CompactionScope.AllClosed"/> or <see cref="CompactionScope.All"/>).
+    /// </summary>
+    public TimeSpan Lookback { get; set; } = DefaultLookback;
 
     /// <summary>Most rows in one Parquet file (default 1,000,000); an hour with more gets several parts.</summary>
     public int MaxRowsPerFile { get; set; } = 1_000_000;
@@ -138,6 +156,8 @@ public sealed class ParquetCompactorOptions
         }
         if (Grace < TimeSpan.Zero || Grace > TimeSpan.FromDays(7))
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(Grace)} must be between 00:00:00 and 7.00:00:00 (was {Grace:c})."));
+        if (Lookback < TimeSpan.FromHours(1) || Lookback > MaxLookback || Lookback.Ticks % TimeSpan.TicksPerHour != 0)
+            errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(Lookback)} must be a whole number of hours between 01:00:00 and {MaxLookback:c} (was {Lookback:c})."));
         if (MaxRowsPerFile < 1 || MaxRowsPerFile > MaxRowsPerFileLimit)
             errors.Add(Invariant($"{nameof(ParquetCompactorOptions)}.{nameof(MaxRowsPerFile)} must be between 1 and {MaxRowsPerFileLimit} (was {MaxRowsPerFile})."));
         if (RowGroupSize < 1 || RowGroupSize > RowGroupSizeLimit)

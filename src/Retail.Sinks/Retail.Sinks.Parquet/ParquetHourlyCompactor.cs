@@ -38,6 +38,13 @@ namespace Retail.Sinks.Parquet;
 /// run interrupted between publishes is completed by the next run without duplicating a row.
 /// </para>
 /// <para>
+/// A scheduled pass (<see cref="CompactionScope.Lookback"/>) lists only the partitions of the hours of
+/// <see cref="ParquetCompactorOptions.Lookback"/> (default the 24 hours up to the last closed hour), so its cost grows
+/// with that window, not with the lake; late objects for an hour in the window are picked up. A full rescan
+/// (<see cref="CompactionScope.AllClosed"/>, or <see cref="CompactionScope.All"/> at the end of a replay) lists every
+/// hour.
+/// </para>
+/// <para>
 /// Two compactions of one hour never overlap (two processes on one lake, or two compactors in one): a run holds the
 /// hour's lock from planning to commit, and a second run waits for it up to
 /// <see cref="ParquetCompactorOptions.LockWaitTimeout"/>. On a <see cref="LocalFolderObjectStore"/> the lock is an
@@ -106,24 +113,38 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
 
     /// <inheritdoc />
     /// <remarks>
-    /// An exception thrown by <paramref name="progress"/> is logged and counted
+    /// A <see cref="CompactionScope.Lookback"/> pass lists only the partitions of the hours of
+    /// <see cref="ParquetCompactorOptions.Lookback"/> (<see cref="ParquetCompactorOptions.SourcePrefix"/> +
+    /// <c>year=YYYY/month=MM/day=DD/hour=HH/</c>), and removes stale temporary files only there; the other scopes list the
+    /// whole source prefix. An exception thrown by <paramref name="progress"/> is logged and counted
     /// (<see cref="ParquetCompactorDiagnostics.ObserverErrorsCounter"/>) and the pass goes on. Store calls that fail
     /// transiently are retried (<see cref="ParquetCompactorOptions.Retry"/>); an hour whose calls keep failing is
     /// reported failed, with the store's error named; a listing that keeps failing ends the pass with a
     /// <see cref="RetryExhaustedException"/>.
     /// </remarks>
-    public async ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, bool includeOpenHours = false, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scope"/> is not a <see cref="CompactionScope"/>.</exception>
+    public async ValueTask<CompactionReport> CompactAsync(DateTimeOffset now, CompactionScope scope = CompactionScope.Lookback, IProgress<HourCompaction>? progress = null, CancellationToken cancellationToken = default)
     {
-        RemoveStaleWorkFolders(Options.SourcePrefix);
-        var hours = await DiscoverAsync(null, cancellationToken).ConfigureAwait(false);
-        var results = new List<HourCompaction>(hours.Count);
+        if (!Enum.IsDefined(scope)) throw new ArgumentOutOfRangeException(nameof(scope), scope, $"Not a {nameof(CompactionScope)}.");
         DateTime nowUtc = now.UtcDateTime;
-        TimeSpan closedAfter = TimeSpan.FromHours(1) + Options.Grace;
+        SortedDictionary<DateTime, List<ObjectInfo>> hours;
+        if (scope == CompactionScope.Lookback)
+        {
+            var window = LookbackWindow(nowUtc);
+            RemoveStaleWorkFolders(window.Select(h => Options.SourcePrefix + LakeLayout.HourPartition(h)));
+            hours = await DiscoverAsync(window, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            RemoveStaleWorkFolders([Options.SourcePrefix]);
+            hours = await DiscoverAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        var results = new List<HourCompaction>(hours.Count);
         foreach (var (hour, objects) in hours)
         {
             cancellationToken.ThrowIfCancellationRequested();
             HourCompaction result;
-            if (!includeOpenHours && nowUtc - hour < closedAfter)
+            if (scope != CompactionScope.All && !IsClosed(hour, nowUtc))
             {
                 Log.HourNotClosed(Logger, hour);
                 result = new HourCompaction(hour, HourCompactionOutcome.NotClosed, 0, 0, 0, 0, 0);
@@ -138,6 +159,25 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
         return new CompactionReport(results);
     }
 
+    /// <summary>Whether <paramref name="hour"/> is closed at <paramref name="nowUtc"/>: its end plus the grace has passed.</summary>
+    private bool IsClosed(DateTime hour, DateTime nowUtc) => nowUtc - hour >= TimeSpan.FromHours(1) + Options.Grace;
+
+    /// <summary>
+    /// The hours of <see cref="ParquetCompactorOptions.Lookback"/> at <paramref name="nowUtc"/>, oldest first: the last
+    /// closed hour and the ones before it (none when no hour is closed yet).
+    /// </summary>
+    internal IReadOnlyList<DateTime> LookbackWindow(DateTime nowUtc)
+    {
+        TimeSpan closedAfter = TimeSpan.FromHours(1) + Options.Grace;
+        if (nowUtc.Ticks < closedAfter.Ticks) return [];
+        DateTime t = nowUtc - closedAfter;
+        var last = new DateTime(t.Year, t.Month, t.Day, t.Hour, 0, 0, DateTimeKind.Unspecified);
+        long count = Math.Min(Options.Lookback.Ticks / TimeSpan.TicksPerHour, last.Ticks / TimeSpan.TicksPerHour + 1);
+        var hours = new List<DateTime>((int)count);
+        for (long i = count - 1; i >= 0; i--) hours.Add(last.AddHours(-i));
+        return hours;
+    }
+
     /// <inheritdoc />
     /// <remarks>
     /// The hour is compacted whether or not it is closed. Only its own partition is listed
@@ -147,8 +187,8 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
     public async ValueTask<HourCompaction> CompactHourAsync(DateTime hour, CancellationToken cancellationToken = default)
     {
         hour = new DateTime(hour.Year, hour.Month, hour.Day, hour.Hour, 0, 0, DateTimeKind.Unspecified);
-        RemoveStaleWorkFolders(Options.SourcePrefix + LakeLayout.HourPartition(hour));
-        var hours = await DiscoverAsync(hour, cancellationToken).ConfigureAwait(false);
+        RemoveStaleWorkFolders([Options.SourcePrefix + LakeLayout.HourPartition(hour)]);
+        var hours = await DiscoverAsync([hour], cancellationToken).ConfigureAwait(false);
         var objects = hours.TryGetValue(hour, out var list) ? list : [];
         return await CompactHourCoreAsync(hour, objects, cancellationToken).ConfigureAwait(false);
     }
@@ -168,22 +208,41 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
         }
     }
 
-    /// <summary>Removes the local work folders of runs that were killed (their lock is free), and stale temporary files under <paramref name="sources"/>.</summary>
-    private void RemoveStaleWorkFolders(string sources)
+    /// <summary>Removes the local work folders of runs that were killed (their lock is free), and stale temporary files under each of <paramref name="sources"/>.</summary>
+    private void RemoveStaleWorkFolders(IEnumerable<string> sources)
     {
         foreach (string path in WorkFolder.RemoveStale(Options.LocalTempPath ?? Path.GetTempPath()))
             Log.StaleWorkFolderRemoved(Logger, path);
         // Delivery's temporary files that a killed writer left among the sources (the store proves each is stale).
         if (LocalStore is { } local)
-            foreach (string path in local.RemoveStaleTemporaryFiles(sources))
-                Log.StaleSourceTemporaryRemoved(Logger, path);
+            foreach (string prefix in sources)
+                foreach (string path in local.RemoveStaleTemporaryFiles(prefix))
+                    Log.StaleSourceTemporaryRemoved(Logger, path);
     }
 
-    /// <summary>Source objects by hour (only <paramref name="only"/>'s partition listed, when given), keys in ordinal order.</summary>
-    private async ValueTask<SortedDictionary<DateTime, List<ObjectInfo>>> DiscoverAsync(DateTime? only, CancellationToken cancellationToken)
+    /// <summary>
+    /// Source objects by hour, keys in ordinal order: with <paramref name="only"/>, only those hours' partitions are
+    /// listed (<see cref="ParquetCompactorOptions.SourcePrefix"/> + the partition); without, the whole source prefix.
+    /// </summary>
+    private async ValueTask<SortedDictionary<DateTime, List<ObjectInfo>>> DiscoverAsync(IReadOnlyList<DateTime>? only, CancellationToken cancellationToken)
     {
         var hours = new SortedDictionary<DateTime, List<ObjectInfo>>();
-        string prefix = only is { } h ? Options.SourcePrefix + LakeLayout.HourPartition(h) : Options.SourcePrefix;
+        if (only is null)
+        {
+            await ListIntoAsync(hours, Options.SourcePrefix, null, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var hour in only)
+                await ListIntoAsync(hours, Options.SourcePrefix + LakeLayout.HourPartition(hour), hour, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var list in hours.Values) list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return hours;
+    }
+
+    /// <summary>Adds the objects under <paramref name="prefix"/> to their hours (only to <paramref name="only"/>, when given).</summary>
+    private async ValueTask ListIntoAsync(SortedDictionary<DateTime, List<ObjectInfo>> hours, string prefix, DateTime? only, CancellationToken cancellationToken)
+    {
         await foreach (var o in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             if (LakeLayout.TryParseHourPartition(o.Key) is not { } hour)
@@ -195,8 +254,6 @@ public sealed class ParquetHourlyCompactor : IHourlyCompactor
             if (!hours.TryGetValue(hour, out var list)) hours[hour] = list = [];
             list.Add(o);
         }
-        foreach (var list in hours.Values) list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return hours;
     }
 
     private async ValueTask<HourCompaction> CompactHourCoreAsync(DateTime hour, IReadOnlyList<ObjectInfo> objects, CancellationToken cancellationToken)
