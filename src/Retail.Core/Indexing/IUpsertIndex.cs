@@ -2,13 +2,21 @@ namespace Retail.Indexing;
 
 /// <summary>
 /// The speed layer: a document index that records are upserted into as they stream in (the
-/// workshop's <c>UpsertToES</c>). Implementations: DuckDB (embedded) and OpenSearch <c>_bulk</c>.
+/// workshop's <c>UpsertToES</c>). Implementation: DuckDB (embedded, Retail.Sinks.DuckDb).
 /// Items can fail one by one; the caller (Core's engine) owns retries.
 /// </summary>
 public interface IUpsertIndex
 {
     /// <summary>Inserts or replaces each document by id.</summary>
     ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes every document upserted so far durable and searchable (a sink that buffers or refreshes lazily does it
+    /// here). The speed layer calls it whenever it flushes: at the end of a shard, on shutdown, and before a Lambda
+    /// handler returns. The default does nothing: for an index whose upserts are durable when
+    /// <see cref="UpsertAsync"/> returns (the DuckDB one).
+    /// </summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
     /// <summary>How many documents the index holds.</summary>
     ValueTask<long> CountAsync(CancellationToken cancellationToken = default);

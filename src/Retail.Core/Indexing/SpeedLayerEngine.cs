@@ -205,6 +205,7 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
         public async ValueTask<Checkpoint?> FlushAsync(CancellationToken ct)
         {
             if (_docs.Count > 0) await StoreAsync(ct).ConfigureAwait(false);
+            await engine._index.FlushAsync(ct).ConfigureAwait(false);
             return Durable();
         }
 

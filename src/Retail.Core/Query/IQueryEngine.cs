@@ -4,7 +4,7 @@ namespace Retail.Query;
 /// Runs SQL over the data lake's tables: <c>retail_trans_json</c> (the delivered JSON lines) and
 /// <c>ctas_retail_trans_parquet</c> (the compacted Parquet), with the workshop's column names
 /// (case-insensitive) and the hive partition columns <c>year, month, day, hour</c> as integers.
-/// Implementations: DuckDB (embedded) and Athena.
+/// Implementation: DuckDB (embedded, Retail.Sinks.DuckDb).
 /// </summary>
 public interface IQueryEngine
 {

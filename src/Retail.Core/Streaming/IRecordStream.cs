@@ -5,7 +5,7 @@ namespace Retail.Streaming;
 /// routed to a shard by the hash of its partition key; consumers read each shard in sequence-number
 /// order through a stateful <see cref="IShardReader"/> opened at a <see cref="StartPosition"/>, and shards are
 /// split and merged with lineage (<see cref="ShardDescription"/>). The embedded default is the bounded in-process
-/// stream; a Kinesis implementation is a thin adapter over the same contract (the stream conformance tests).
+/// stream; every implementation passes the stream conformance tests.
 /// </summary>
 public interface IRecordStream
 {
