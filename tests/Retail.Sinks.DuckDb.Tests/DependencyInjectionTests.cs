@@ -86,4 +86,50 @@ public class DependencyInjectionTests
         Assert.Contains("[speed] DuckDbIndexOptions.TableName", e.Message, StringComparison.Ordinal);
         Assert.Contains("'1retail'", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AddDuckDbQueries_CalledTwice_OneEngineAndEveryCallsOptionsKept()
+    {
+        var services = new ServiceCollection();
+        new RetailBuilder(services)
+            .ConfigureLake(l => l.JsonPrefix = "raw/")
+            .AddDuckDbQueries(o => { o.LakePath = "/lake"; o.Lake.ParquetPrefix = "table/"; })
+            .AddDuckDbQueries(o => o.Threads = 2)
+            .AddDuckDbQueries("b", o => o.LakePath = "/b")
+            .AddDuckDbQueries("b", o => o.Threads = 3);
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        foreach (var type in new[] { typeof(IQueryEngine), typeof(DuckDbQueryEngine) })
+        {
+            Assert.Single(services, d => d.ServiceType == type && !d.IsKeyedService);
+            Assert.Single(services, d => d.ServiceType == type && d.IsKeyedService && Equals(d.ServiceKey, "b"));
+        }
+        var options = provider.GetRequiredService<IOptionsMonitor<DuckDbQueryOptions>>();
+        var unnamed = options.CurrentValue;
+        // The builder's lake is applied once, first: the second call does not reset the first call's change to it.
+        Assert.Equal(("/lake", "raw/", "table/", 2), (unnamed.LakePath, unnamed.Lake.JsonPrefix, unnamed.Lake.ParquetPrefix, unnamed.Threads));
+        var b = options.Get("b");
+        Assert.Equal(("/b", "raw/", "parquet-retail-trans/", 3), (b.LakePath, b.Lake.JsonPrefix, b.Lake.ParquetPrefix, b.Threads));
+    }
+
+    [Fact]
+    public void AddDuckDbUpsertIndex_CalledTwice_OneIndexAndEveryCallsOptionsKept()
+    {
+        var services = new ServiceCollection();
+        new RetailBuilder(services)
+            .AddDuckDbUpsertIndex(o => o.DatabasePath = ":memory:").AddDuckDbUpsertIndex(o => o.TableName = "trans")
+            .AddDuckDbUpsertIndex("a", o => o.DatabasePath = ":memory:").AddDuckDbUpsertIndex("a", o => o.Threads = 1);
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        foreach (var type in new[] { typeof(IUpsertIndex), typeof(DuckDbUpsertIndex) })
+        {
+            Assert.Single(services, d => d.ServiceType == type && !d.IsKeyedService);
+            Assert.Single(services, d => d.ServiceType == type && d.IsKeyedService && Equals(d.ServiceKey, "a"));
+        }
+        var options = provider.GetRequiredService<IOptionsMonitor<DuckDbIndexOptions>>();
+        Assert.Equal((":memory:", "trans"), (options.CurrentValue.DatabasePath, options.CurrentValue.TableName));
+        Assert.Equal((":memory:", 1), (options.Get("a").DatabasePath, options.Get("a").Threads));
+    }
 }

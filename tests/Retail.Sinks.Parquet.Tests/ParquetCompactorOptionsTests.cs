@@ -121,7 +121,8 @@ public sealed class ParquetCompactorOptionsTests
         using var lake = new TestLake();
         lake.WriteObject(TestLake.Hour7, TestLake.Records(10, TestLake.Hour7));
         var services = new ServiceCollection();
-        services.AddSingleton<IObjectStore>(lake.Store);
+        services.AddKeyedSingleton<IObjectStore>("a", lake.Store);
+        services.AddKeyedSingleton<IObjectStore>("b", lake.Store);
         new RetailBuilder(services)
             .AddParquetCompactor("a", o => o.TargetPrefix = "table-a/")
             .AddParquetCompactor("b", o => { o.TargetPrefix = "table-b/"; o.MaxRowsPerFile = 5; });
@@ -133,5 +134,77 @@ public sealed class ParquetCompactorOptionsTests
 
         Assert.Single(lake.Keys("table-a/"));
         Assert.Equal(2, lake.Keys("table-b/").Count);
+    }
+
+    [Fact]
+    public async Task AddParquetCompactor_Named_CompactsTheObjectStoreOfItsNameNotTheUnnamedOne()
+    {
+        using var main = new TestLake();
+        using var archive = new TestLake();
+        main.WriteObject(TestLake.Hour7, TestLake.Records(3, TestLake.Hour7));
+        archive.WriteObject(TestLake.Hour7, TestLake.Records(10, TestLake.Hour7));
+        var services = new ServiceCollection();
+        services.AddSingleton<IObjectStore>(main.Store);
+        services.AddKeyedSingleton<IObjectStore>("archive", archive.Store);
+        new RetailBuilder(services).AddParquetCompactor().AddParquetCompactor("archive", null);
+        using var sp = services.BuildServiceProvider();
+        sp.GetRequiredService<IStartupValidator>().Validate();
+
+        var report = await sp.GetRequiredKeyedService<IHourlyCompactor>("archive").CompactAsync(DateTimeOffset.MaxValue, CompactionScope.AllClosed);
+
+        Assert.Equal(10, report.RowsOut);
+        Assert.Equal(10, archive.Count());
+        Assert.Empty(main.ParquetKeys());
+        Assert.Equal(3, (await sp.GetRequiredService<IHourlyCompactor>().CompactAsync(DateTimeOffset.MaxValue, CompactionScope.AllClosed)).RowsOut);
+    }
+
+    [Fact]
+    public void AddParquetCompactor_NamedWithoutAStoreOfItsName_FailsAtStartNamingTheMissingRegistration()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IObjectStore>(new LocalFolderObjectStore(Path.GetTempPath())); // the unnamed store is not used for it
+        new RetailBuilder(services).AddParquetCompactor("archive", null);
+        using var sp = services.BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IStartupValidator>().Validate());
+        var resolving = Assert.Throws<InvalidOperationException>(() => sp.GetRequiredKeyedService<IHourlyCompactor>("archive"));
+
+        foreach (string message in new[] { e.Message, resolving.Message })
+        {
+            Assert.Contains("no IObjectStore is registered with the key 'archive'", message, StringComparison.Ordinal);
+            Assert.Contains("AddLocalLake(\"archive\", …) or AddS3Lake(\"archive\", …)", message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void AddParquetCompactor_UnnamedWithoutAStore_FailsAtStartNamingTheMissingRegistration()
+    {
+        var services = new ServiceCollection();
+        new RetailBuilder(services).AddParquetCompactor();
+        using var sp = services.BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("compacts the registered IObjectStore, and none is registered", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddParquetCompactor_CalledTwice_OneCompactorAndEveryCallsOptionsKept()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IObjectStore>(new LocalFolderObjectStore(Path.GetTempPath()));
+        new RetailBuilder(services)
+            .ConfigureLake(l => l.ParquetPrefix = "lake-table/")
+            .AddParquetCompactor(o => o.TargetPrefix = "mine/").AddParquetCompactor(o => o.MaxRowsPerFile = 5)
+            .AddParquetCompactor("x", o => o.MaxRowsPerFile = 6).AddParquetCompactor("x", null);
+        services.AddKeyedSingleton<IObjectStore>("x", new LocalFolderObjectStore(Path.GetTempPath()));
+        using var sp = services.BuildServiceProvider();
+        sp.GetRequiredService<IStartupValidator>().Validate();
+
+        Assert.Single(services, d => d.ServiceType == typeof(IHourlyCompactor) && !d.IsKeyedService);
+        Assert.Single(services, d => d.ServiceType == typeof(IHourlyCompactor) && d.IsKeyedService);
+        var options = sp.GetRequiredService<IOptionsMonitor<ParquetCompactorOptions>>();
+        Assert.Equal(("mine/", 5), (options.CurrentValue.TargetPrefix, options.CurrentValue.MaxRowsPerFile)); // the second call did not reset the first's prefix
+        Assert.Equal(("lake-table/", 6), (options.Get("x").TargetPrefix, options.Get("x").MaxRowsPerFile)); // a named compactor starts from the builder's lake too
     }
 }

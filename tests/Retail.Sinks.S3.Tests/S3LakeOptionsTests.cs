@@ -82,6 +82,20 @@ public sealed class S3LakeOptionsTests
         var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<S3LakeOptions>>().Value);
         Assert.Contains("S3LakeOptions.Bucket 'Bad_Bucket'", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AddS3Lake_NamedTwice_OneKeyedStoreWithBothCallsOptions()
+    {
+        var services = new ServiceCollection();
+        new RetailBuilder(services)
+            .AddS3Lake("archive", o => o.UseUri("s3://archive-bucket/retail"))
+            .AddS3Lake("archive", o => o.PartSize = 6 * 1024 * 1024);
+        using var sp = services.BuildServiceProvider();
+
+        Assert.Single(services, d => d.ServiceType == typeof(IObjectStore));
+        var options = sp.GetRequiredService<IOptionsMonitor<S3LakeOptions>>().Get("archive");
+        Assert.Equal(("archive-bucket", 6L * 1024 * 1024), (options.Bucket, options.PartSize));
+    }
 }
 
 [Collection(S3rverCollection.Name)]

@@ -51,13 +51,17 @@ public static class RetailServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>A second, named local-folder store, resolved as the keyed service <c>IObjectStore</c> with key <paramref name="name"/>.</summary>
+    /// <summary>
+    /// A second, named local-folder store, resolved as the keyed service <c>IObjectStore</c> with key
+    /// <paramref name="name"/> (the named parts of other packages, e.g. <c>AddParquetCompactor(name, …)</c>, use the
+    /// store of their own name). Calling it again with the same name configures the same store.
+    /// </summary>
     public static IRetailBuilder AddLocalLake(this IRetailBuilder builder, string name, Action<LocalLakeOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         AddValidated(builder.Services, name, configure, o => o.Validate());
-        builder.Services.AddKeyedSingleton<IObjectStore>(name, (sp, _) => new LocalFolderObjectStore(sp.GetRequiredService<IOptionsMonitor<LocalLakeOptions>>().Get(name).Path));
+        builder.Services.TryAddKeyedSingleton<IObjectStore>(name, (sp, _) => new LocalFolderObjectStore(sp.GetRequiredService<IOptionsMonitor<LocalLakeOptions>>().Get(name).Path));
         return builder;
     }
 
@@ -72,11 +76,36 @@ public static class RetailServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Checkpoints in the lake: <see cref="ICheckpointStore"/> as an <see cref="ObjectStoreCheckpointStore"/> over the
+    /// registered <see cref="IObjectStore"/>, for the registered stream's name, under the control prefix of the
+    /// builder's lake definition (<c>_retail/checkpoints/&lt;stream&gt;/&lt;consumer&gt;/</c> by default), so consumers
+    /// of a stream that keeps its own records (Kinesis) checkpoint into the folder or bucket of the lake.
+    /// </summary>
+    /// <remarks>
+    /// When the registered stream is the in-process stream (<see cref="AddInProcessStream"/>), the stream stays the
+    /// checkpoint store, whichever of the two is added first: its consumers' checkpoints are what release its
+    /// records, and its sequence numbers do not outlive the process. A checkpoint store registered before this call
+    /// is kept; calling it again changes nothing.
+    /// </remarks>
+    public static IRetailBuilder AddLakeCheckpoints(this IRetailBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<ICheckpointStore>(sp =>
+        {
+            var stream = sp.GetRequiredService<IRecordStream>();
+            if (stream is InProcessRecordStream inProcess) return inProcess;
+            return new ObjectStoreCheckpointStore(sp.GetRequiredService<IObjectStore>(), stream.StreamName, sp.GetRequiredService<IOptions<RetailLakeDefinition>>().Value);
+        });
+        return builder;
+    }
+
     /// <summary>The Firehose-style delivery engine from the <see cref="IRecordStream"/> to the <see cref="IObjectStore"/>.</summary>
     public static IRetailBuilder AddDelivery(this IRetailBuilder builder, Action<DeliveryOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<DeliveryOptions>().Configure<IOptions<RetailLakeDefinition>>((o, lake) => o.UseLake(lake.Value)); // the builder's one lake, then the caller's changes
+        // The builder's one lake, then the caller's changes (registered once: a second call must not reset the first's changes).
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<DeliveryOptions>, DeliveryLakeDefaults>());
         AddValidated(builder.Services, Options.DefaultName, configure ?? (_ => { }), o => o.Validate());
         builder.Services.TryAddSingleton(sp =>
         {
@@ -121,6 +150,14 @@ public static class RetailServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.GetService<IStartupValidator>()?.Validate();
+    }
+
+    /// <summary>Delivery starts from the builder's one lake (<see cref="RetailLakeBuilderExtensions.ConfigureLake"/>); the caller's changes follow.</summary>
+    private sealed class DeliveryLakeDefaults(IOptions<RetailLakeDefinition> lake) : IConfigureNamedOptions<DeliveryOptions>
+    {
+        public void Configure(DeliveryOptions options) => options.UseLake(lake.Value);
+
+        public void Configure(string? name, DeliveryOptions options) => Configure(options);
     }
 
     private static void RegisterConsumer(IServiceProvider sp, string consumer)

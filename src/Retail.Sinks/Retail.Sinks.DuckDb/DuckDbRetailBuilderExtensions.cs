@@ -14,22 +14,24 @@ public static class DuckDbRetailBuilderExtensions
     /// <summary>
     /// Registers <see cref="DuckDbQueryEngine"/> as <see cref="IQueryEngine"/> (a singleton), configured by
     /// <paramref name="configure"/>; <see cref="DuckDbQueryOptions.LakePath"/> is required. Options are
-    /// validated on start.
+    /// validated on start. Calling it again adds no second engine (the options of every call apply, in order).
     /// </summary>
     public static IRetailBuilder AddDuckDbQueries(this IRetailBuilder builder, Action<DuckDbQueryOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        UseBuilderLake(services, Options.DefaultName);
+        UseBuilderLake(services);
         AddOptions(services, Options.DefaultName, configure, o => o.Validate());
         services.TryAddSingleton(sp => CreateEngine(sp, Options.DefaultName));
-        services.AddSingleton<IQueryEngine>(sp => sp.GetRequiredService<DuckDbQueryEngine>());
+        services.TryAddSingleton<IQueryEngine>(sp => sp.GetRequiredService<DuckDbQueryEngine>());
         return builder;
     }
 
     /// <summary>
     /// Registers a named <see cref="DuckDbQueryEngine"/> as the keyed services <see cref="DuckDbQueryEngine"/>
-    /// and <see cref="IQueryEngine"/> (key <paramref name="name"/>), with named options validated on start.
+    /// and <see cref="IQueryEngine"/> (key <paramref name="name"/>), with named options validated on start. Its
+    /// dependencies are its options of that name (the lake it reads is <see cref="DuckDbQueryOptions.LakePath"/>).
+    /// Calling it again with the same name adds no second engine.
     /// </summary>
     public static IRetailBuilder AddDuckDbQueries(this IRetailBuilder builder, string name, Action<DuckDbQueryOptions> configure)
     {
@@ -37,17 +39,18 @@ public static class DuckDbRetailBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configure);
         var services = builder.Services;
-        UseBuilderLake(services, name);
+        UseBuilderLake(services);
         AddOptions(services, name, configure, o => o.Validate());
         services.TryAddKeyedSingleton(name, (sp, _) => CreateEngine(sp, name));
-        services.AddKeyedSingleton<IQueryEngine>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbQueryEngine>(key));
+        services.TryAddKeyedSingleton<IQueryEngine>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbQueryEngine>(key));
         return builder;
     }
 
     /// <summary>
     /// Registers <see cref="DuckDbUpsertIndex"/> as <see cref="IUpsertIndex"/> (a singleton), configured by
     /// <paramref name="configure"/>; set <see cref="DuckDbIndexOptions.DatabasePath"/> or
-    /// <see cref="DuckDbIndexOptions.LakePath"/>. Options are validated on start.
+    /// <see cref="DuckDbIndexOptions.LakePath"/>. Options are validated on start. Calling it again adds no second
+    /// index (the options of every call apply, in order).
     /// </summary>
     public static IRetailBuilder AddDuckDbUpsertIndex(this IRetailBuilder builder, Action<DuckDbIndexOptions>? configure = null)
     {
@@ -55,13 +58,14 @@ public static class DuckDbRetailBuilderExtensions
         var services = builder.Services;
         AddOptions(services, Options.DefaultName, configure, o => o.Validate());
         services.TryAddSingleton(sp => CreateIndex(sp, Options.DefaultName));
-        services.AddSingleton<IUpsertIndex>(sp => sp.GetRequiredService<DuckDbUpsertIndex>());
+        services.TryAddSingleton<IUpsertIndex>(sp => sp.GetRequiredService<DuckDbUpsertIndex>());
         return builder;
     }
 
     /// <summary>
     /// Registers a named <see cref="DuckDbUpsertIndex"/> as the keyed services <see cref="DuckDbUpsertIndex"/>
-    /// and <see cref="IUpsertIndex"/> (key <paramref name="name"/>), with named options validated on start.
+    /// and <see cref="IUpsertIndex"/> (key <paramref name="name"/>), with named options validated on start. Calling it
+    /// again with the same name adds no second index.
     /// </summary>
     public static IRetailBuilder AddDuckDbUpsertIndex(this IRetailBuilder builder, string name, Action<DuckDbIndexOptions> configure)
     {
@@ -71,7 +75,7 @@ public static class DuckDbRetailBuilderExtensions
         var services = builder.Services;
         AddOptions(services, name, configure, o => o.Validate());
         services.TryAddKeyedSingleton(name, (sp, _) => CreateIndex(sp, name));
-        services.AddKeyedSingleton<IUpsertIndex>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbUpsertIndex>(key));
+        services.TryAddKeyedSingleton<IUpsertIndex>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbUpsertIndex>(key));
         return builder;
     }
 
@@ -81,9 +85,19 @@ public static class DuckDbRetailBuilderExtensions
     private static DuckDbUpsertIndex CreateIndex(IServiceProvider sp, string name) =>
         new(sp.GetRequiredService<IOptionsMonitor<DuckDbIndexOptions>>().Get(name), sp.GetService<ILogger<DuckDbUpsertIndex>>());
 
-    /// <summary>The query options start from the builder's one lake (<see cref="RetailLakeBuilderExtensions.ConfigureLake"/>); the caller's changes follow.</summary>
-    private static void UseBuilderLake(IServiceCollection services, string name) =>
-        services.AddOptions<DuckDbQueryOptions>(name).Configure<IOptions<Retail.Storage.RetailLakeDefinition>>((o, lake) => o.Lake = lake.Value.Clone());
+    /// <summary>
+    /// The query options, of every name, start from the builder's one lake (<see cref="RetailLakeBuilderExtensions.ConfigureLake"/>);
+    /// the caller's changes follow. Registered once, so a second call never resets what the first configured.
+    /// </summary>
+    private static void UseBuilderLake(IServiceCollection services) =>
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<DuckDbQueryOptions>, QueryLakeDefaults>());
+
+    private sealed class QueryLakeDefaults(IOptions<Retail.Storage.RetailLakeDefinition> lake) : IConfigureNamedOptions<DuckDbQueryOptions>
+    {
+        public void Configure(DuckDbQueryOptions options) => options.Lake = lake.Value.Clone();
+
+        public void Configure(string? name, DuckDbQueryOptions options) => Configure(options);
+    }
 
     /// <summary>Named options, configured, validated on start by the options class's own <c>Validate()</c>.</summary>
     private static void AddOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(

@@ -27,7 +27,9 @@ public static class S3RetailBuilderExtensions
 
     /// <summary>
     /// A named S3 lake, resolved as the keyed service <see cref="IObjectStore"/> with key <paramref name="name"/>,
-    /// with its own named options, so two stores can point at two buckets.
+    /// with its own named options, so two stores can point at two buckets. The named parts of other packages (e.g.
+    /// <c>AddParquetCompactor(name, …)</c>) use the store of their own name. Calling it again with the same name
+    /// configures the same store.
     /// </summary>
     /// <param name="builder">The Retail builder.</param>
     /// <param name="name">The options name and service key.</param>
