@@ -78,7 +78,7 @@ public class LakeDefinitionAndFirehoseTests
         Assert.Contains(keys, k => k.EndsWith(".gz", StringComparison.Ordinal));
         Assert.Contains(keys, k => k.EndsWith(Uuid(4), StringComparison.Ordinal));
 
-        var report = await new ParquetHourlyCompactor(store, new ParquetCompactorOptions().UseLake(lake)).CompactAsync(Later, Retail.Compaction.CompactionScope.AllClosed);
+        var report = await ParquetCompactorFactory.Create(store, new ParquetCompactorOptions().UseLake(lake)).CompactAsync(Later, Retail.Compaction.CompactionScope.AllClosed);
         Assert.Equal(0, report.FailedHours);
         // Not part of the JSON table: an in-flight temporary file named like a Firehose object.
         await store.PutAsync(lake.JsonPrefix + LakeLayout.HourPartition(records[0].InvoiceDate) + $".retail-trans-1-2009-12-01-07-00-00-{Uuid(999)}", "{\"Invoice\":"u8.ToArray());
@@ -124,7 +124,7 @@ public class LakeDefinitionAndFirehoseTests
         var lake = CustomLake();
         var store = new LocalFolderObjectStore(dir.Path);
         WriteFirehoseObjects(store, lake, records);
-        var report = await new ParquetHourlyCompactor(store, new ParquetCompactorOptions().UseLake(lake)).CompactAsync(Later, Retail.Compaction.CompactionScope.AllClosed);
+        var report = await ParquetCompactorFactory.Create(store, new ParquetCompactorOptions().UseLake(lake)).CompactAsync(Later, Retail.Compaction.CompactionScope.AllClosed);
         Assert.Equal(0, report.FailedHours);
         Assert.NotEmpty(await store.ListAsync("curated/sales/").ToListAsync());
         Assert.NotEmpty(await store.ListAsync("meta/compaction/").ToListAsync());

@@ -59,10 +59,10 @@ internal static class TestLake
             $"TO '{target}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (year, month, day, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{part}{{i}}')");
     }
 
-    /// <summary>Compacts every hour of the lake's JSON into Parquet with the real compactor (<c>ParquetHourlyCompactor</c>).</summary>
+    /// <summary>Compacts every hour of the lake's JSON into Parquet with the real compactor (<c>ParquetCompactorFactory</c>).</summary>
     public static void Compact(string lakePath)
     {
-        var compactor = new Retail.Sinks.Parquet.ParquetHourlyCompactor(new LocalFolderObjectStore(lakePath), new Retail.Sinks.Parquet.ParquetCompactorOptions());
+        var compactor = Retail.Sinks.Parquet.ParquetCompactorFactory.Create(new LocalFolderObjectStore(lakePath));
         var report = compactor.CompactAsync(DateTimeOffset.UtcNow, Retail.Compaction.CompactionScope.All).AsTask().GetAwaiter().GetResult();
         if (report.FailedHours > 0)
             throw new InvalidOperationException("Compaction failed: " + string.Join("; ", report.Hours.Where(h => h.Error is not null).Select(h => h.Error)));

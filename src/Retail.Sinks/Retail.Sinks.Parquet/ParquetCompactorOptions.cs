@@ -4,7 +4,7 @@ using Retail.Storage;
 
 namespace Retail.Sinks.Parquet;
 
-/// <summary>Settings of <see cref="ParquetHourlyCompactor"/>.</summary>
+/// <summary>Settings of the Parquet compactor (<see cref="ParquetCompactorFactory"/>, <c>AddParquetCompactor</c>).</summary>
 /// <remarks>
 /// The compactor reads JSON-lines objects under <see cref="SourcePrefix"/> + <c>year=YYYY/month=MM/day=DD/hour=HH/</c>
 /// (delivery's layout; a full rescan also takes any key under <see cref="SourcePrefix"/> containing such a partition),

@@ -13,7 +13,7 @@ namespace Retail;
 public static class ParquetCompactorRetailBuilderExtensions
 {
     /// <summary>
-    /// Registers <see cref="ParquetHourlyCompactor"/> as the <see cref="IHourlyCompactor"/>, over the
+    /// Registers Parquet compactor as the <see cref="IHourlyCompactor"/>, over the
     /// <see cref="IObjectStore"/> registered in the container. Options are validated at start-up; the messages
     /// name each bad setting and its value. Calling it again adds no second compactor (the options of every call
     /// apply, in order).
@@ -29,7 +29,7 @@ public static class ParquetCompactorRetailBuilderExtensions
     }
 
     /// <summary>
-    /// Registers a named <see cref="ParquetHourlyCompactor"/> as a keyed <see cref="IHourlyCompactor"/> (key
+    /// Registers a named Parquet compactor as a keyed <see cref="IHourlyCompactor"/> (key
     /// <paramref name="name"/>) with its own named options, so that two compactors can serve two tables or two lakes.
     /// It compacts the keyed <see cref="IObjectStore"/> of the same name (e.g. <c>AddLocalLake(name, …)</c> or
     /// <c>AddS3Lake(name, …)</c>), never the unnamed one; without that registration the start-up validation fails,

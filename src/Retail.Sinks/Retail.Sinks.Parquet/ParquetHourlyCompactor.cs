@@ -58,7 +58,7 @@ namespace Retail.Sinks.Parquet;
 /// run no longer holds their lock. Parts that no manifest lists are removed before publishing, as before.
 /// </para>
 /// </remarks>
-public sealed class ParquetHourlyCompactor : IHourlyCompactor
+internal sealed class ParquetHourlyCompactor : IHourlyCompactor
 {
     /// <summary>Creates a compactor over <paramref name="store"/>.</summary>
     /// <param name="store">The data lake.</param>
