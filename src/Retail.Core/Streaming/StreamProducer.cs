@@ -25,12 +25,21 @@ public sealed class StreamProducerOptions
         MaxTotalDuration = TimeSpan.FromMinutes(5),
     };
 
+    /// <summary>
+    /// After a cancelled add or flush, how long <see cref="StreamProducer.DisposeAsync"/> may take to send what is
+    /// still batched, one attempt per put without retries (default 10 s); what the stream does not accept is
+    /// counted in <see cref="StreamProducer.RecordsUnsent"/> and logged.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     internal void Validate()
     {
         if (MaxBatchRecords is < 1 or > StreamLimits.MaxRecordsPerPut)
             throw new ArgumentOutOfRangeException(nameof(MaxBatchRecords), MaxBatchRecords, $"StreamProducerOptions.MaxBatchRecords must be 1 to {StreamLimits.MaxRecordsPerPut}.");
         if (MaxBatchBytes is < StreamLimits.MaxRecordBytes or > StreamLimits.MaxBytesPerPut)
             throw new ArgumentOutOfRangeException(nameof(MaxBatchBytes), MaxBatchBytes, $"StreamProducerOptions.MaxBatchBytes must be {StreamLimits.MaxRecordBytes} to {StreamLimits.MaxBytesPerPut}.");
+        if (ShutdownTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), ShutdownTimeout, "StreamProducerOptions.ShutdownTimeout must be positive.");
         if (Retry is null) throw new ArgumentNullException(nameof(Retry), "StreamProducerOptions.Retry must be set.");
         var retryErrors = Retry.Validate("StreamProducerOptions.Retry");
         if (retryErrors.Count > 0) throw new ArgumentException(string.Join(" ", retryErrors), nameof(Retry));
@@ -49,6 +58,8 @@ public sealed partial class StreamProducer : IAsyncDisposable
     private readonly IRecordStream _stream;
     private readonly StreamProducerOptions _options;
     private readonly RetailRetryPipeline _retry;
+    private readonly RetailRetryPipeline _once;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly List<PutRecordsEntry> _batch = [];
     private int _batchBytes;
@@ -60,7 +71,9 @@ public sealed partial class StreamProducer : IAsyncDisposable
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         _options = options ?? new StreamProducerOptions();
         _options.Validate();
-        _retry = new RetailRetryPipeline(_options.Retry, timeProvider ?? TimeProvider.System);
+        _time = timeProvider ?? TimeProvider.System;
+        _retry = new RetailRetryPipeline(_options.Retry, _time);
+        _once = new RetailRetryPipeline(new RetryOptions { MaxAttempts = 1 }, _time);
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -69,6 +82,12 @@ public sealed partial class StreamProducer : IAsyncDisposable
 
     /// <summary>Entries that failed and were sent again.</summary>
     public long EntriesRetried { get; private set; }
+
+    /// <summary>
+    /// Records added but never accepted by the stream because the producer was cancelled and the last attempt of
+    /// <see cref="DisposeAsync"/> could not send them (each time is logged with the count and the reason).
+    /// </summary>
+    public long RecordsUnsent { get; private set; }
 
     /// <summary>The workshop's partition keys: <c>part-00001</c> … <c>part-01024</c>.</summary>
     public static string WorkshopPartitionKey(Random random)
@@ -98,7 +117,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
         if (_batch.Count == 0) return;
         try
         {
-            await SendAsync(cancellationToken).ConfigureAwait(false);
+            await SendAsync(_retry, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -107,7 +126,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
         }
     }
 
-    private async ValueTask SendAsync(CancellationToken cancellationToken)
+    private async ValueTask SendAsync(RetailRetryPipeline retry, CancellationToken cancellationToken)
     {
         IReadOnlyList<PutRecordsEntry> pending = [.. _batch];
         _batch.Clear();
@@ -118,7 +137,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
             // the limits. A whole put that throws a transient error (throttled, timed out, connection reset) is
             // retried with the same entries: nothing is known to be stored. (A put that timed out after the service
             // stored some entries can duplicate them: at-least-once, as Kinesis itself.)
-            await _retry.ExecuteAsync(async ct =>
+            await retry.ExecuteAsync(async ct =>
             {
                 var result = await _stream.PutRecordsAsync(pending, ct).ConfigureAwait(false);
                 var failed = new List<PutRecordsEntry>();
@@ -144,6 +163,12 @@ public sealed partial class StreamProducer : IAsyncDisposable
             },
             cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException)
+        {
+            // Not sent (or not known to be): keep them batched, so a dispose can still try.
+            Restore(pending);
+            throw;
+        }
         catch (RetryExhaustedException e)
         {
             throw new StreamProducerException(pending.Count,
@@ -152,19 +177,46 @@ public sealed partial class StreamProducer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Flushes — unless an <see cref="AddAsync"/> or <see cref="FlushAsync"/> was cancelled: then the caller has
-    /// given up on this producer and what is still batched is dropped unsent (it was never acknowledged), so a
-    /// cancelled pipeline stops at once instead of retrying into a stream nobody reads any more.
+    /// Flushes. After a cancelled <see cref="AddAsync"/> or <see cref="FlushAsync"/> it still sends what is batched,
+    /// but once, without retries and within <see cref="StreamProducerOptions.ShutdownTimeout"/>, so a cancelled
+    /// pipeline stops promptly instead of retrying into a stream nobody reads any more; what the stream does not take
+    /// is counted (<see cref="RecordsUnsent"/>) and logged, never dropped in silence.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_cancelled)
+        if (!_cancelled)
         {
-            _batch.Clear();
+            await FlushAsync().ConfigureAwait(false);
             return;
         }
-        await FlushAsync().ConfigureAwait(false);
+        if (_batch.Count == 0) return;
+        using var timeout = new CancellationTokenSource(_options.ShutdownTimeout, _time);
+        int batched = _batch.Count;
+        try
+        {
+            await SendAsync(_once, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StreamProducerException or OperationCanceledException || FailureClassification.IsTransient(e))
+        {
+            int unsent = e is StreamProducerException p ? p.FailedRecords : _batch.Count;
+            RecordsUnsent += unsent;
+            LogUnsent(_logger, unsent, batched, _stream.StreamName, e.Message);
+        }
+        finally
+        {
+            _batch.Clear();
+            _batchBytes = 0;
+        }
     }
+
+    private void Restore(IReadOnlyList<PutRecordsEntry> pending)
+    {
+        _batch.InsertRange(0, pending);
+        foreach (var entry in pending) _batchBytes += entry.Data.Length + Encoding.UTF8.GetByteCount(entry.PartitionKey);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The producer was cancelled: {Unsent} of {Batched} batched records were not accepted by stream {Stream} ({Error}); they were never sent")]
+    private static partial void LogUnsent(ILogger logger, int unsent, int batched, string stream, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Retrying {Pending} records in {DelayMs} ms ({Error})")]
     private static partial void LogRetry(ILogger logger, int pending, double delayMs, string error);

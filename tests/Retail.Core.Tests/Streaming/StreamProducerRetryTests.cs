@@ -131,4 +131,40 @@ public class StreamProducerRetryTests
         Assert.Empty(time.Delays);
         Assert.Equal(0, producer.EntriesRetried);
     }
+
+    [Fact]
+    public async Task DisposeAsync_AfterACancelledAdd_SendsWhatIsBatchedOnceAndNothingIsLostSilently()
+    {
+        var stream = new ScriptedStream();
+        using var cts = new CancellationTokenSource();
+        var producer = new StreamProducer(stream, Options());
+        await producer.AddAsync("k", new byte[] { 1 });
+        await producer.AddAsync("k", new byte[] { 2 });
+        await cts.CancelAsync();
+        await producer.AddAsync("k", new byte[] { 3 }, cts.Token); // the caller gave up: the record is batched, not sent
+
+        await producer.DisposeAsync();
+
+        Assert.Equal([1, 2, 3], stream.Stored);
+        Assert.Single(stream.Calls);
+        Assert.Equal(0, producer.RecordsUnsent);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_AfterCancellationTheStreamRefusesSome_TriesOnceAndCountsTheUnsentRecords()
+    {
+        var stream = new ScriptedStream { AlwaysRefuse = { 2 } };
+        using var cts = new CancellationTokenSource();
+        var producer = new StreamProducer(stream, Options());
+        await producer.AddAsync("k", new byte[] { 1 });
+        await producer.AddAsync("k", new byte[] { 2 });
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => producer.FlushAsync(cts.Token).AsTask());
+
+        await producer.DisposeAsync();
+
+        Assert.Equal([1], stream.Stored);
+        Assert.Single(stream.Calls); // no retries after the caller cancelled
+        Assert.Equal(1, producer.RecordsUnsent);
+    }
 }
