@@ -107,6 +107,8 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
         private readonly Dictionary<string, Buffer> _buffers = [];
         private readonly Queue<(string Sequence, Buffer? Buffer)> _pending = new();
         private readonly Dictionary<string, string> _written;
+        private string? _state;        // _written as checkpoint state, formatted when it changes (not on every batch)
+        private bool _stateChanged = true;
         private string? _checkpoint;
         private string? _lastRead;
         private Utf8JsonWriter? _json;
@@ -281,6 +283,7 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
             buffer.Data.ResetWrittenCount();
             if (_spareBuffers.Count < 4) _spareBuffers.Push(buffer.Data);
             _written[buffer.GroupKey] = buffer.LastSequence;
+            _stateChanged = true;
         }
 
         private string ObjectId(Buffer buffer)
@@ -301,9 +304,14 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
             if (_pending.Count == 0 && _lastRead is not null) next = _lastRead;
             // Marks at or before the position are implied by it.
             foreach (var k in _written.Where(kv => SequenceNumbers.Compare(kv.Value, next) <= 0).Select(kv => kv.Key).ToList())
-                _written.Remove(k);
+                _stateChanged |= _written.Remove(k);
             _checkpoint = next;
-            return next is null && _written.Count == 0 ? null : new Checkpoint(next, FormatState(_written));
+            if (_stateChanged)
+            {
+                _state = FormatState(_written);
+                _stateChanged = false;
+            }
+            return next is null && _state is null ? null : new Checkpoint(next, _state);
         }
 
         private static string? FormatState(Dictionary<string, string> written)

@@ -9,8 +9,8 @@ namespace Retail.Streaming;
 /// </summary>
 internal static class ShardFanOut
 {
-    /// <summary>Runs a worker for every shard of <paramref name="stream"/>, parents before children.</summary>
-    public static Task RunAsync(IRecordStream stream, Func<string, CancellationToken, Task> worker, CancellationToken cancellationToken) =>
+    /// <summary>Runs a worker for every shard of <paramref name="stream"/>, parents before children; each worker gets its shard as listed.</summary>
+    public static Task RunAsync(IRecordStream stream, Func<ShardDescription, CancellationToken, Task> worker, CancellationToken cancellationToken) =>
         RunAsync(stream.ListShardsAsync, worker, cancellationToken);
 
     /// <summary>Runs a worker for each of a fixed set of shards without lineage (all at once).</summary>
@@ -18,11 +18,11 @@ internal static class ShardFanOut
     {
         IReadOnlyList<ShardDescription> fixedSet = [.. shards.Select(id => new ShardDescription(id, null, null,
             new HashKeyRange(0, HashKeyRange.MaxHashKey), new SequenceNumberRange("0", null)))];
-        return RunAsync(_ => ValueTask.FromResult(fixedSet), worker, cancellationToken);
+        return RunAsync(_ => ValueTask.FromResult(fixedSet), (shard, ct) => worker(shard.ShardId, ct), cancellationToken);
     }
 
     private static async Task RunAsync(Func<CancellationToken, ValueTask<IReadOnlyList<ShardDescription>>> listShards,
-        Func<string, CancellationToken, Task> worker, CancellationToken cancellationToken)
+        Func<ShardDescription, CancellationToken, Task> worker, CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Exception? first = null;
@@ -30,7 +30,7 @@ internal static class ShardFanOut
         var finished = new HashSet<string>(StringComparer.Ordinal);
         var running = new Dictionary<Task, string>();
 
-        Task Start(string shard) => Task.Run(async () =>
+        Task Start(ShardDescription shard) => Task.Run(async () =>
         {
             try
             {
@@ -59,7 +59,7 @@ internal static class ShardFanOut
                     // A parent that is no longer listed has expired (nothing of it is left to read).
                     if (started.Contains(shard.ShardId) || !shard.Parents().All(p => finished.Contains(p) || !listed.Contains(p))) continue;
                     started.Add(shard.ShardId);
-                    running.Add(Start(shard.ShardId), shard.ShardId);
+                    running.Add(Start(shard), shard.ShardId);
                 }
                 if (running.Count == 0) return;
                 var done = await Task.WhenAny(running.Keys).ConfigureAwait(false);

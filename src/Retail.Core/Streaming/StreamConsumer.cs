@@ -183,8 +183,9 @@ public sealed partial class StreamConsumer : IAsyncDisposable
         }
     }
 
-    private async Task RunShardAsync(string shardId, ConsumerClaim claim, CancellationToken stopping, CancellationToken ct)
+    private async Task RunShardAsync(ShardDescription shard, ConsumerClaim claim, CancellationToken stopping, CancellationToken ct)
     {
+        string shardId = shard.ShardId;
         var worker = new Worker();
         lock (_lock) _workers[shardId] = worker;
         IShardProcessor? processor = null;
@@ -194,7 +195,10 @@ public sealed partial class StreamConsumer : IAsyncDisposable
             saved = await RetryAsync($"loading the checkpoint of shard {shardId}", c => _checkpoints.LoadAsync(ConsumerName, shardId, c), ct).ConfigureAwait(false);
             if (saved is { Generation: > 0 } && saved.Generation > claim.Generation) throw claim.Overtaken(shardId, saved);
             processor = await _processor.OpenShardAsync(new ShardProcessorContext(_stream.StreamName, shardId, saved), ct).ConfigureAwait(false);
-            var start = saved?.SequenceNumber is { } after ? StartPosition.AfterSequenceNumber(after) : await InitialPositionAsync(shardId, ct).ConfigureAwait(false);
+            // Without a checkpoint: a child of a split or merge from its trim horizon (nothing between its parents'
+            // end and its start may be skipped), any other shard at the configured initial position.
+            var start = saved?.SequenceNumber is { } after ? StartPosition.AfterSequenceNumber(after)
+                : shard.Parents().Any() ? StartPosition.TrimHorizon : _options.InitialPosition;
             await using var reader = await RetryAsync($"opening shard {shardId} at {start}", c => _stream.OpenShardReaderAsync(shardId, start, c), ct).ConfigureAwait(false);
             string? lastRead = saved?.SequenceNumber;
             while (true)
@@ -234,15 +238,6 @@ public sealed partial class StreamConsumer : IAsyncDisposable
             worker.Finish();
             if (processor is not null) await processor.DisposeAsync().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Where a shard without a checkpoint starts: a child of a split or merge at its trim horizon, any other at <see cref="StreamConsumerOptions.InitialPosition"/>.</summary>
-    private async ValueTask<StartPosition> InitialPositionAsync(string shardId, CancellationToken ct)
-    {
-        if (_options.InitialPosition.Type == StartPositionType.TrimHorizon) return StartPosition.TrimHorizon;
-        var shards = await RetryAsync("listing shards", c => _stream.ListShardsAsync(c), ct).ConfigureAwait(false);
-        var shard = shards.FirstOrDefault(s => s.ShardId == shardId);
-        return shard is not null && shard.Parents().Any() ? StartPosition.TrimHorizon : _options.InitialPosition;
     }
 
     /// <summary>On shutdown: writes what the processor buffers and checkpoints it, within the shutdown timeout; what cannot be is reported.</summary>

@@ -16,36 +16,13 @@ public sealed class ReshardingPipelineTests
     /// <summary>Sees the stream as one consumer does: when it opened each shard, and what its parents' checkpoints were then.</summary>
     private sealed class RecordingStream(InProcessRecordStream inner, string consumer) : IRecordStream
     {
-        private readonly Lock _lock = new();
-        private readonly List<(long Count, TaskCompletionSource Reached)> _waiters = [];
-        private long _read;
+        private readonly ReadCounter _read = new();
 
         public ConcurrentQueue<string> Events { get; } = new();
 
         /// <summary>Completes once this consumer has read at least <paramref name="count"/> records.</summary>
-        public Task ReadAtLeastAsync(long count)
-        {
-            lock (_lock)
-            {
-                if (_read >= count) return Task.CompletedTask;
-                var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _waiters.Add((count, tcs));
-                return tcs.Task;
-            }
-        }
+        public Task ReadAtLeastAsync(long count) => _read.ReadAtLeastAsync(count);
 
-        private void Read(int n)
-        {
-            lock (_lock)
-            {
-                _read += n;
-                foreach (var w in _waiters.Where(w => _read >= w.Count).ToList())
-                {
-                    w.Reached.SetResult();
-                    _waiters.Remove(w);
-                }
-            }
-        }
         public ConcurrentDictionary<(string Child, string Parent), string?> ParentCheckpointAtOpen { get; } = new();
 
         public string StreamName => inner.StreamName;
@@ -71,7 +48,7 @@ public sealed class ReshardingPipelineTests
             public async ValueTask<ShardReadResult> ReadAsync(int maxRecords, TimeSpan maxWait, CancellationToken cancellationToken = default)
             {
                 var read = await inner.ReadAsync(maxRecords, maxWait, cancellationToken);
-                owner.Read(read.Records.Count);
+                owner._read.Add(read.Records.Count);
                 if (read.EndOfShard) owner.Events.Enqueue("end " + ShardId);
                 return read;
             }

@@ -67,8 +67,9 @@ public sealed class ShardFanOutTests
         var releaseSecondParent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var firstParentDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var order = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var run = ShardFanOut.RunAsync(stream, async (shard, _) =>
+        var run = ShardFanOut.RunAsync(stream, async (listed, _) =>
         {
+            string shard = listed.ShardId;
             order.Enqueue("start " + shard);
             if (shard == "shardId-000000000001") await releaseSecondParent.Task;
             order.Enqueue("end " + shard);
@@ -94,7 +95,7 @@ public sealed class ShardFanOutTests
         var stream = new FailingSecondListing(() => Interlocked.Increment(ref listings));
         var run = ShardFanOut.RunAsync(stream, async (shard, ct) =>
         {
-            if (shard == "a") return; // ends at once: the fan-out lists again, and that listing fails
+            if (shard.ShardId == "a") return; // ends at once: the fan-out lists again, and that listing fails
             try
             {
                 await Task.Delay(Timeout.Infinite, ct);

@@ -42,33 +42,9 @@ public class StreamConsumerTests
     /// <summary>Completes <see cref="WhenRead"/> once its readers have returned a given number of records.</summary>
     private sealed class ReadCountingStream(IRecordStream inner) : IRecordStream
     {
-        private readonly Lock _lock = new();
-        private long _read;
-        private readonly List<(long Count, TaskCompletionSource Reached)> _waiters = [];
+        private readonly ReadCounter _read = new();
 
-        public Task WhenRead(long count)
-        {
-            lock (_lock)
-            {
-                if (_read >= count) return Task.CompletedTask;
-                var w = (count, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-                _waiters.Add(w);
-                return w.Item2.Task;
-            }
-        }
-
-        private void Read(int n)
-        {
-            lock (_lock)
-            {
-                _read += n;
-                foreach (var w in _waiters.Where(w => _read >= w.Count).ToList())
-                {
-                    w.Reached.SetResult();
-                    _waiters.Remove(w);
-                }
-            }
-        }
+        public Task WhenRead(long count) => _read.ReadAtLeastAsync(count);
 
         public string StreamName => inner.StreamName;
         public ValueTask<IReadOnlyList<ShardDescription>> ListShardsAsync(CancellationToken cancellationToken = default) => inner.ListShardsAsync(cancellationToken);
@@ -91,7 +67,7 @@ public class StreamConsumerTests
             public async ValueTask<ShardReadResult> ReadAsync(int maxRecords, TimeSpan maxWait, CancellationToken cancellationToken = default)
             {
                 var read = await inner.ReadAsync(maxRecords, maxWait, cancellationToken);
-                owner.Read(read.Records.Count);
+                owner._read.Add(read.Records.Count);
                 return read;
             }
 
