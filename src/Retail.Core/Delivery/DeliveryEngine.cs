@@ -30,6 +30,9 @@ public sealed class DeliveryEngine : IAsyncDisposable
         _consumer = new StreamConsumer(stream, checkpoints, _processor, options.ConsumerOptions(), nameof(DeliveryOptions), timeProvider, logger);
     }
 
+    /// <summary>The consumer name its checkpoints and its claim go by.</summary>
+    public string ConsumerName => _consumer.ConsumerName;
+
     /// <summary>Live counters.</summary>
     public DeliveryStats Stats => _processor.Stats;
 

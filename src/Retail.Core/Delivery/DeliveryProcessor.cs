@@ -169,6 +169,8 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
 
         public ValueTask DisposeAsync()
         {
+            // Disposed without a flush (a stop that could not write): say what was not made durable.
+            if (BufferedRecords is > 0 and var left) LogDisposedUnflushed(engine._logger, shardId, left);
             _buffers.Clear();
             _pending.Clear();
             return ValueTask.CompletedTask;
@@ -364,6 +366,9 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shard {ShardId}: {Records} records were taken but not written when its processor was disposed; nothing covers them, so they are read again")]
+    private static partial void LogDisposedUnflushed(ILogger logger, string shardId, int records);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Key} kept failing; delivery stops: {Error}")]
     private static partial void LogWriteGaveUp(ILogger logger, string key, string error);

@@ -211,6 +211,8 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
 
         public ValueTask DisposeAsync()
         {
+            // Disposed without a flush (a stop that could not store the batch): say what was not made durable.
+            if (_docs.Count > 0) LogDisposedUnflushed(engine._logger, context.ShardId, _docs.Count);
             _docs.Clear();
             return ValueTask.CompletedTask;
         }
@@ -293,6 +295,9 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
     private static InvalidOperationException Stopped(string cause, string? detail, Exception? inner) =>
         new($"The speed layer stopped: the index failed because of {cause} ({detail}); nothing past the last stored batch was checkpointed.", inner);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shard {ShardId}: {Documents} documents were taken but not upserted when its processor was disposed; nothing covers them, so they are read again")]
+    private static partial void LogDisposedUnflushed(ILogger logger, string shardId, int documents);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Record {ShardId}/{SequenceNumber} is invalid and was not indexed: {Error}")]
     private static partial void LogInvalid(ILogger logger, string shardId, string sequenceNumber, string error);
 
@@ -324,6 +329,9 @@ public sealed class SpeedLayerEngine : IAsyncDisposable
         _processor = new SpeedLayerProcessor(index, options, decoder, timeProvider, logger);
         _consumer = new StreamConsumer(stream, checkpoints, _processor, options.ConsumerOptions(), nameof(SpeedLayerOptions), timeProvider, logger);
     }
+
+    /// <summary>The consumer name its checkpoints and its claim go by.</summary>
+    public string ConsumerName => _consumer.ConsumerName;
 
     /// <summary>Live counters.</summary>
     public SpeedLayerStats Stats => _processor.Stats;

@@ -60,9 +60,9 @@ internal sealed partial class RetailConsumersHostedService : IHostedService, IDi
     {
         var consumers = new List<(string, Func<CancellationToken, Task>)>();
         if (_services.GetService<DeliveryEngine>() is { } delivery)
-            consumers.Add(($"delivery '{_services.GetRequiredService<IOptions<DeliveryOptions>>().Value.ConsumerName}'", delivery.RunAsync));
+            consumers.Add(($"delivery '{delivery.ConsumerName}'", delivery.RunAsync));
         if (_services.GetService<SpeedLayerEngine>() is { } speed)
-            consumers.Add(($"speed layer '{_services.GetRequiredService<IOptions<SpeedLayerOptions>>().Value.ConsumerName}'", speed.RunAsync));
+            consumers.Add(($"speed layer '{speed.ConsumerName}'", speed.RunAsync));
         foreach (var consumer in _services.GetServices<StreamConsumer>())
             consumers.Add(($"consumer '{consumer.ConsumerName}'", consumer.RunAsync));
         return consumers;
