@@ -7,23 +7,13 @@ namespace Retail.Streaming;
 /// split and merged with lineage (<see cref="ShardDescription"/>). The embedded default is the bounded in-process
 /// stream; every implementation passes the stream conformance tests.
 /// </summary>
-public interface IRecordStream
+public interface IRecordStream : IRecordPutTarget
 {
-    /// <summary>The stream's name (it appears in delivered object names).</summary>
-    string StreamName { get; }
-
     /// <summary>
     /// Every shard of the stream with its lineage (Kinesis <c>ListShards</c>): open shards and closed ones whose
     /// records may still be read, parents before their children (ordered by shard id, as Kinesis lists them).
     /// </summary>
     ValueTask<IReadOnlyList<ShardDescription>> ListShardsAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Puts a batch (at most <see cref="StreamLimits.MaxRecordsPerPut"/> records). Entries can fail one
-    /// by one (throttling, a full shard): the result says which, in the same order, so the caller
-    /// resends only those.
-    /// </summary>
-    ValueTask<PutRecordsResult> PutRecordsAsync(IReadOnlyList<PutRecordsEntry> records, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Opens a reader of one shard at <paramref name="start"/> (Kinesis <c>GetShardIterator</c>). The reader keeps

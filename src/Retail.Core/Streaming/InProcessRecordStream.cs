@@ -545,13 +545,6 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
 /// <summary>Checks Kinesis's per-record limits.</summary>
 public static class StreamRecordValidation
 {
-    /// <summary>Throws <see cref="ArgumentException"/> naming the limit a record breaks.</summary>
-    public static void Validate(PutRecordsEntry record)
-    {
-        if (string.IsNullOrEmpty(record.PartitionKey) || record.PartitionKey.Length > StreamLimits.MaxPartitionKeyLength)
-            throw new ArgumentException($"A partition key must be 1 to {StreamLimits.MaxPartitionKeyLength} characters, got {record.PartitionKey?.Length ?? 0}.", nameof(record));
-        int size = record.Data.Length + Encoding.UTF8.GetByteCount(record.PartitionKey);
-        if (size > StreamLimits.MaxRecordBytes)
-            throw new ArgumentException($"A record (data plus partition key) is at most {StreamLimits.MaxRecordBytes} bytes, got {size}.", nameof(record));
-    }
+    /// <summary>Throws <see cref="ArgumentException"/> naming the Kinesis limit a record breaks (<see cref="PutLimits.Kinesis"/>).</summary>
+    public static void Validate(PutRecordsEntry record) => PutLimits.Kinesis.Validate(record);
 }

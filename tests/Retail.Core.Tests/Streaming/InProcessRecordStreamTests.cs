@@ -67,7 +67,7 @@ public class InProcessRecordStreamTests
     public async Task PutRecords_OverKinesisLimits_Rejected(string key, int size)
     {
         var stream = new InProcessRecordStream();
-        await Assert.ThrowsAsync<ArgumentException>(async () => await stream.PutRecordsAsync([new PutRecordsEntry(key, new byte[size])]));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await stream.PutRecordsAsync([new PutRecordsEntry(key, new byte[size])]));
         await Assert.ThrowsAsync<ArgumentException>(async () => await stream.PutRecordsAsync(Enumerable.Range(0, 501).Select(_ => new PutRecordsEntry("k", new byte[1])).ToList()));
     }
 

@@ -1,0 +1,70 @@
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.Runtime.Signing;
+
+namespace Retail.Sinks.Kinesis;
+
+/// <summary>The signed HTTP pipeline of the thin clients: SigV4 (AWSSDK.Core) over a transport without redirects or retries.</summary>
+internal static class AwsHttp
+{
+    public static string DefaultRegion() =>
+        Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } r ? r
+        : Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") is { Length: > 0 } d ? d
+        : "us-east-1";
+
+    public static Uri Endpoint(string service, string region, string? serviceUrl) =>
+        serviceUrl is not null ? new Uri(serviceUrl, UriKind.Absolute) : new Uri($"https://{service}.{region}.amazonaws.com/");
+
+    /// <summary>
+    /// An <see cref="HttpClient"/> that signs every request for <paramref name="service"/> in <paramref name="region"/>.
+    /// <paramref name="transport"/> (for tests: a fault injector over a real handler) sits below the signer, so every
+    /// attempt is signed afresh; the default transport follows no redirects (a redirected hop would go unsigned).
+    /// </summary>
+    public static HttpClient CreateClient(string service, string region, AWSCredentials? credentials, HttpMessageHandler? transport, TimeSpan timeout)
+    {
+        transport ??= new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+        };
+        var signer = new SigV4SigningHandler(credentials ?? new DefaultChainCredentials(), RegionEndpoint.GetBySystemName(region), service, transport);
+        return new HttpClient(signer, disposeHandler: true) { Timeout = timeout };
+    }
+
+    public static void ValidateName(List<string> errors, string setting, string? name, int maxLength)
+    {
+        if (string.IsNullOrEmpty(name)) errors.Add($"{setting} must be set.");
+        else if (name.Length > maxLength || name.AsSpan().ContainsAnyExcept(NameChars))
+            errors.Add($"{setting} must be 1 to {maxLength} characters of a-z, A-Z, 0-9, '_', '.' and '-', got '{name}'.");
+    }
+
+    public static void ValidateEndpoint(List<string> errors, string options, string? region, string? serviceUrl)
+    {
+        if (string.IsNullOrWhiteSpace(region) || region.AsSpan().ContainsAnyExcept(RegionChars))
+            errors.Add($"{options}.Region must be a region name such as us-east-1, got '{region}'.");
+        if (serviceUrl is not null && (!Uri.TryCreate(serviceUrl, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(u.UserInfo)))
+            errors.Add($"{options}.ServiceUrl must be an http:// or https:// URL without credentials in it, got '{serviceUrl}'.");
+    }
+
+    private static readonly System.Buffers.SearchValues<char> NameChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+    private static readonly System.Buffers.SearchValues<char> RegionChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
+
+    /// <summary>The SDK's default credential chain, resolved at the first request (so a client can be built before credentials exist) and cached by the resolver.</summary>
+    private sealed class DefaultChainCredentials : AWSCredentials
+    {
+        private readonly Lazy<DefaultAWSCredentialsIdentityResolver> _resolver = new(() => new DefaultAWSCredentialsIdentityResolver());
+
+        public override ImmutableCredentials GetCredentials() => _resolver.Value.ResolveIdentity(null).GetCredentials();
+
+        public override async Task<ImmutableCredentials> GetCredentialsAsync()
+        {
+            var identity = await _resolver.Value.ResolveIdentityAsync(null, CancellationToken.None).ConfigureAwait(false);
+            return await identity.GetCredentialsAsync().ConfigureAwait(false);
+        }
+    }
+}
