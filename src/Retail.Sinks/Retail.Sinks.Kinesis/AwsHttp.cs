@@ -29,9 +29,12 @@ internal static class AwsHttp
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = System.Net.DecompressionMethods.None,
         };
-        var signer = new SigV4SigningHandler(credentials ?? new DefaultChainCredentials(), RegionEndpoint.GetBySystemName(region), service, transport);
+        var signer = new SigV4SigningHandler(credentials ?? DefaultCredentials(), RegionEndpoint.GetBySystemName(region), service, transport);
         return new HttpClient(signer, disposeHandler: true) { Timeout = timeout };
     }
+
+    /// <summary>The SDK's default credential chain, resolved at the first request.</summary>
+    public static AWSCredentials DefaultCredentials() => new DefaultChainCredentials();
 
     public static void ValidateName(List<string> errors, string setting, string? name, int maxLength)
     {
