@@ -15,7 +15,9 @@ public sealed record KinesisStreamSummary(string StreamName, string? StreamArn, 
 
 /// <summary>
 /// Creates, describes, reshards and deletes Kinesis streams (for emulators, tests and operations: <c>retail stream</c>).
-/// Every change waits until the stream is <c>ACTIVE</c> again, polling DescribeStreamSummary. Not retried: the caller decides.
+/// Every change waits until the stream is <c>ACTIVE</c> again, polling DescribeStreamSummary; a change the service refuses as
+/// invalid (shards not adjacent, a closed shard, an unknown stream) throws <see cref="ArgumentException"/> with its message.
+/// Not retried: the caller decides.
 /// </summary>
 public sealed class KinesisStreamManager : IDisposable
 {
@@ -87,16 +89,30 @@ public sealed class KinesisStreamManager : IDisposable
             var range = shard.HashKeyRange;
             newStartingHashKey = range.StartingHashKey + (range.EndingHashKey - range.StartingHashKey + 1) / 2;
         }
-        await _client.SendAsync("SplitShard", new SplitShardRequest(streamName, shardId, KinesisRecordStream.Format(newStartingHashKey.Value)),
+        try
+        {
+            await _client.SendAsync("SplitShard", new SplitShardRequest(streamName, shardId, KinesisRecordStream.Format(newStartingHashKey.Value)),
             KinesisJsonContext.Default.SplitShardRequest, KinesisJsonContext.Default.EmptyResponse, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode is "InvalidArgumentException" or "ResourceNotFoundException")
+        {
+            throw new ArgumentException($"SplitShard on stream '{streamName}' was refused: {e.ServiceMessage}", nameof(streamName), e);
+        }
         await WaitUntilActiveAsync(streamName, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Merges two adjacent open shards and waits until the stream is ACTIVE.</summary>
     public async Task MergeShardsAsync(string streamName, string shardToMerge, string adjacentShardToMerge, CancellationToken cancellationToken = default)
     {
-        await _client.SendAsync("MergeShards", new MergeShardsRequest(streamName, shardToMerge, adjacentShardToMerge),
+        try
+        {
+            await _client.SendAsync("MergeShards", new MergeShardsRequest(streamName, shardToMerge, adjacentShardToMerge),
             KinesisJsonContext.Default.MergeShardsRequest, KinesisJsonContext.Default.EmptyResponse, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode is "InvalidArgumentException" or "ResourceNotFoundException")
+        {
+            throw new ArgumentException($"MergeShards on stream '{streamName}' was refused: {e.ServiceMessage}", nameof(streamName), e);
+        }
         await WaitUntilActiveAsync(streamName, cancellationToken).ConfigureAwait(false);
     }
 
@@ -104,8 +120,15 @@ public sealed class KinesisStreamManager : IDisposable
     public async Task UpdateShardCountAsync(string streamName, int targetShardCount, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetShardCount, 1);
-        await _client.SendAsync("UpdateShardCount", new UpdateShardCountRequest(streamName, targetShardCount, "UNIFORM_SCALING"),
+        try
+        {
+            await _client.SendAsync("UpdateShardCount", new UpdateShardCountRequest(streamName, targetShardCount, "UNIFORM_SCALING"),
             KinesisJsonContext.Default.UpdateShardCountRequest, KinesisJsonContext.Default.UpdateShardCountResponse, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode is "InvalidArgumentException" or "ResourceNotFoundException")
+        {
+            throw new ArgumentException($"UpdateShardCount on stream '{streamName}' was refused: {e.ServiceMessage}", nameof(streamName), e);
+        }
         await WaitUntilActiveAsync(streamName, cancellationToken).ConfigureAwait(false);
     }
 
