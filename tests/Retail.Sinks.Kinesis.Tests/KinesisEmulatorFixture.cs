@@ -31,6 +31,9 @@ public abstract class KinesisEmulatorFixture : IAsyncLifetime
     /// <summary><c>http://127.0.0.1:PORT</c>.</summary>
     public string ServiceUrl { get; private set; } = "";
 
+    /// <summary>How many processes it took to start (more than 1 when a chosen port was taken in the meantime).</summary>
+    public int StartAttempts { get; private set; }
+
     /// <summary>A unique, valid stream name ("t-" and 12 hex digits).</summary>
     public static string FreshStreamName() => "t-" + Guid.NewGuid().ToString("N")[..12];
 
@@ -58,6 +61,7 @@ public abstract class KinesisEmulatorFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(StartTimeout);
         for (int attempt = 1; ; attempt++)
         {
+            StartAttempts = attempt;
             var (start, chosenPort) = CreateStart(emulators);
             start.RedirectStandardOutput = true;
             start.RedirectStandardError = true;
@@ -156,7 +160,7 @@ public abstract class KinesisEmulatorFixture : IAsyncLifetime
     }
 
     /// <summary>A port that was free on 127.0.0.1 a moment ago (the OS picks it; the listener is stopped at once).</summary>
-    protected static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -213,9 +217,12 @@ public sealed class KinesisMockFixture : KinesisEmulatorFixture
 
     public override string Name => "kinesis-mock";
 
+    /// <summary>Picks the ports to try (tests of the fixture replace it to hand it a taken port).</summary>
+    internal Func<int> ChoosePort { get; init; } = FreePort;
+
     protected override (ProcessStartInfo Start, int? Port) CreateStart(string emulators)
     {
-        int plain = FreePort(), tls = FreePort();
+        int plain = ChoosePort(), tls = FreePort();
         while (tls == plain) tls = FreePort();
         var start = new ProcessStartInfo("node") { WorkingDirectory = Path.Combine(emulators, "node_modules", "kinesis-local") };
         start.ArgumentList.Add("main.js");
