@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 
 namespace Retail.Sinks.Kinesis.Tests;
@@ -14,28 +15,64 @@ public abstract class KinesisEmulatorFixtureTests(KinesisEmulatorFixture fixture
         Assert.StartsWith("http://127.0.0.1:", fixture.ServiceUrl, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task CreateStream_OneShard_BecomesActiveWithOneOpenShard()
+    /// <summary>Creates a stream and waits until it is ACTIVE (a readiness poll, not a sleep: CREATING until the
+    /// emulator's creation delay has passed); returns its StreamDescriptionSummary.</summary>
+    private async Task<JsonElement> CreateActiveStreamAsync(HttpClient http, string stream, int shards = 1)
     {
-        using var http = new HttpClient();
-        string stream = KinesisEmulatorFixture.FreshStreamName();
-        using (var created = await KinesisEmulatorFixture.PostAsync(http, fixture.ServiceUrl, "CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}"""))
-            Assert.Equal(HttpStatusCode.OK, created.StatusCode);
-
-        // A readiness poll (not a sleep): CREATING until the emulator's creation delay has passed.
+        using (var created = await KinesisEmulatorFixture.PostAsync(http, fixture.ServiceUrl, "CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":{{shards}}}"""))
+            Assert.True(created.StatusCode == HttpStatusCode.OK, $"{fixture.Name}: CreateStream answered {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync()}");
         using var timeout = new CancellationTokenSource(ActiveTimeout);
-        JsonElement summary;
         while (true)
         {
             using var described = await KinesisEmulatorFixture.PostAsync(http, fixture.ServiceUrl, "DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""", timeout.Token);
             string body = await described.Content.ReadAsStringAsync(timeout.Token);
             Assert.True(described.StatusCode == HttpStatusCode.OK, $"{fixture.Name}: DescribeStreamSummary answered {(int)described.StatusCode}: {body}");
-            summary = JsonDocument.Parse(body).RootElement.GetProperty("StreamDescriptionSummary").Clone();
-            if (summary.GetProperty("StreamStatus").GetString() == "ACTIVE") break;
+            var summary = JsonDocument.Parse(body).RootElement.GetProperty("StreamDescriptionSummary").Clone();
+            if (summary.GetProperty("StreamStatus").GetString() == "ACTIVE") return summary;
             await Task.Delay(50, timeout.Token);
         }
+    }
+
+    private async Task<JsonElement> CallAsync(HttpClient http, string operation, string json)
+    {
+        using var response = await KinesisEmulatorFixture.PostAsync(http, fixture.ServiceUrl, operation, json);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{fixture.Name}: {operation} answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task CreateStream_OneShard_BecomesActiveWithOneOpenShard()
+    {
+        using var http = new HttpClient();
+        string stream = KinesisEmulatorFixture.FreshStreamName();
+
+        var summary = await CreateActiveStreamAsync(http, stream);
+
         Assert.Equal(stream, summary.GetProperty("StreamName").GetString());
         Assert.Equal(1, summary.GetProperty("OpenShardCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task PutRecords_ThroughFaultInjector_InjectedFailuresAreNotStored()
+    {
+        using var http = new HttpClient();
+        string stream = KinesisEmulatorFixture.FreshStreamName();
+        await CreateActiveStreamAsync(http, stream);
+        using var injector = new KinesisFaultInjector { InnerHandler = new SocketsHttpHandler(), FailPutRecordsEntry = (_, index, _) => index == 1 };
+        using var faulty = new HttpClient(injector);
+        string[] data = ["a", "b", "c", "d"];
+        string records = string.Join(",", data.Select(d => $$"""{"Data":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes(d))}}","PartitionKey":"{{d}}"}"""));
+
+        using var put = await KinesisEmulatorFixture.PostAsync(faulty, fixture.ServiceUrl, "PutRecords", $$"""{"StreamName":"{{stream}}","Records":[{{records}}]}""");
+        var answer = JsonDocument.Parse(await put.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(1, answer.GetProperty("FailedRecordCount").GetInt32());
+        Assert.Equal([false, true, false, false], answer.GetProperty("Records").EnumerateArray().Select(e => e.TryGetProperty("ErrorCode", out var code) && code.ValueKind != JsonValueKind.Null));
+        var iterator = await CallAsync(http, "GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""");
+        var read = await CallAsync(http, "GetRecords", $$"""{"ShardIterator":"{{iterator.GetProperty("ShardIterator").GetString()}}","Limit":100}""");
+        Assert.Equal(["a", "c", "d"], read.GetProperty("Records").EnumerateArray().Select(r => Encoding.UTF8.GetString(r.GetProperty("Data").GetBytesFromBase64())));
     }
 
     [Fact]
