@@ -57,6 +57,19 @@ public abstract class KinesisEmulatorFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            StopProcess(); // a start-up that failed leaves no emulator behind
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         string emulators = FindEmulators();
         using var timeout = new CancellationTokenSource(StartTimeout);
         for (int attempt = 1; ; attempt++)
