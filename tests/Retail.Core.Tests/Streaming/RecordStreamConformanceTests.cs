@@ -37,6 +37,18 @@ public abstract class RecordStreamConformanceTests
     /// </summary>
     protected virtual bool ReportsMillisBehindLatest => true;
 
+    /// <summary>
+    /// False for an implementation known to give a closed shard an ending sequence number below its last record's
+    /// (kinesis-mock 0.6.2 gives 9223372036854775807); the test then checks only that the shard is closed.
+    /// </summary>
+    protected virtual bool ReportsEndingSequenceNumber => true;
+
+    /// <summary>False for an implementation known to open a reader after a sequence number the shard never had (kinesis-mock 0.6.2).</summary>
+    protected virtual bool RejectsForeignSequenceNumbers => true;
+
+    /// <summary>False for an implementation known never to answer GetShardIterator AT_TIMESTAMP past the last record (kinesalite 3.3.3 hangs).</summary>
+    protected virtual bool OpensAtTimestampPastTheTip => true;
+
     private static PutRecordsEntry Entry(string key, int value) => new(key, BitConverter.GetBytes(value));
 
     private static int Value(StreamRecord r) => BitConverter.ToInt32(r.Data.Span);
@@ -170,7 +182,9 @@ public abstract class RecordStreamConformanceTests
         Assert.Equal(Enumerable.Range(3, 3), (await ReadAsync(at, 3)).Records.Select(Value));
         await using var before = await stream.OpenShardReaderAsync(shard, StartPosition.AtTimestamp(records[0].ApproximateArrivalTimestamp.AddHours(-1)));
         Assert.Equal(Enumerable.Range(0, 6), (await ReadAsync(before, 6)).Records.Select(Value));
-        await using var future = await stream.OpenShardReaderAsync(shard, StartPosition.AtTimestamp(second.AddMilliseconds(1)));
+        if (!OpensAtTimestampPastTheTip) return;
+        // Past the newest arrival (records of one put may be stamped a millisecond apart): nothing yet, then the next record.
+        await using var future = await stream.OpenShardReaderAsync(shard, StartPosition.AtTimestamp(records.Max(r => r.ApproximateArrivalTimestamp).AddMilliseconds(1)));
         Assert.Empty((await future.ReadAsync(10, TimeSpan.Zero)).Records);
         await AdvanceTimeAsync(TimeSpan.FromSeconds(1));
         await PutAsync(stream, [Entry("k", 6)]);
@@ -214,10 +228,11 @@ public abstract class RecordStreamConformanceTests
         string shard = (await stream.ListShardsAsync())[0].ShardId;
         var unknown = await Assert.ThrowsAnyAsync<ArgumentException>(async () => await stream.OpenShardReaderAsync("shardId-000000000777", StartPosition.TrimHorizon));
         Assert.Contains("shardId-000000000777", unknown.Message);
+        Assert.Throws<ArgumentException>(() => StartPosition.AtSequenceNumber("12a"));
+        if (!RejectsForeignSequenceNumbers) return;
         var beyond = await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
             await stream.OpenShardReaderAsync(shard, StartPosition.AfterSequenceNumber("999999999999999999999999999999999999999999999999999999999")));
         Assert.Contains(shard, beyond.Message);
-        Assert.Throws<ArgumentException>(() => StartPosition.AtSequenceNumber("12a"));
     }
 
     [Fact]
@@ -233,7 +248,8 @@ public abstract class RecordStreamConformanceTests
         Assert.Equal(3, shards.Count);
         var closed = Single(shards, parent.ShardId);
         Assert.False(closed.IsOpen);
-        Assert.True(SequenceNumbers.Compare(closed.SequenceNumberRange.EndingSequenceNumber, put.Records[^1].SequenceNumber) >= 0);
+        if (ReportsEndingSequenceNumber)
+            Assert.True(SequenceNumbers.Compare(closed.SequenceNumberRange.EndingSequenceNumber, put.Records[^1].SequenceNumber) >= 0);
         var children = shards.Where(s => s.ParentShardId == parent.ShardId).OrderBy(s => s.HashKeyRange.StartingHashKey).ToList();
         Assert.Equal(2, children.Count);
         Assert.All(children, c => Assert.True(c.IsOpen));
