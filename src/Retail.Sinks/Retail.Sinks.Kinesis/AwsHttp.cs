@@ -23,6 +23,7 @@ internal static class AwsHttp
     /// </summary>
     public static HttpClient CreateClient(string service, string region, AWSCredentials? credentials, HttpMessageHandler? transport, TimeSpan timeout)
     {
+        transport = transport is null ? null : new Borrowed(transport);
         transport ??= new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -35,6 +36,15 @@ internal static class AwsHttp
 
     /// <summary>The SDK's default credential chain, resolved at the first request.</summary>
     public static AWSCredentials DefaultCredentials() => new DefaultChainCredentials();
+
+    /// <summary>A caller's handler: used, never disposed (the caller keeps owning it, and may share it between clients).</summary>
+    private sealed class Borrowed(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            // Not base.Dispose: that would dispose the caller's handler.
+        }
+    }
 
     public static void ValidateName(List<string> errors, string setting, string? name, int maxLength)
     {

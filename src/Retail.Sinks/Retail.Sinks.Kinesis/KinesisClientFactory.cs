@@ -18,7 +18,7 @@ public static class KinesisClientFactory
     /// </summary>
     /// <param name="options">Where the stream is.</param>
     /// <param name="credentials">Credentials; null (the normal case) for the SDK's default chain (environment, profile, container or instance role).</param>
-    /// <param name="transport">The HTTP handler below the signer (a proxy, a test's fault injector); null for a plain one that follows no redirects.</param>
+    /// <param name="transport">The HTTP handler below the signer (a proxy, a test's fault injector), which the caller keeps owning (it is not disposed with the client); null for a plain one that follows no redirects.</param>
     /// <param name="timeProvider">The clock of the readers' pacing (default: the system clock).</param>
     /// <param name="loggerFactory">Logs (requests at Trace, without credentials).</param>
     /// <exception cref="ArgumentException">An option is not valid; the message names each bad setting.</exception>
