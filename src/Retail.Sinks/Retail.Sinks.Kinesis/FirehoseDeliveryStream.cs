@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Retail.Streaming;
 
@@ -30,50 +28,9 @@ internal sealed class FirehoseDeliveryStream : IRecordPutTarget, IDisposable
     public async ValueTask<PutRecordsResult> PutRecordsAsync(IReadOnlyList<PutRecordsEntry> records, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
-        var body = Encode(StreamName, records);
+        var body = PutBody.Write("PutRecordBatch", "DeliveryStreamName"u8, StreamName, records, Limits);
         var response = await _client.SendAsync("PutRecordBatch", body.WrittenMemory, KinesisJsonContext.Default.PutRecordBatchResponse, cancellationToken).ConfigureAwait(false);
-        if (response.RequestResponses.Count != records.Count)
-            throw new InvalidDataException($"Firehose PutRecordBatch answered {response.RequestResponses.Count} results for {records.Count} records.");
-        var results = new PutRecordsResultEntry[records.Count];
-        for (int i = 0; i < results.Length; i++)
-        {
-            var r = response.RequestResponses[i];
-            results[i] = r.ErrorCode is null && r.RecordId is not null
-                ? new PutRecordsResultEntry(null, r.RecordId, null, null)
-                : new PutRecordsResultEntry(null, null, r.ErrorCode ?? "ServiceUnavailableException", r.ErrorMessage ?? "no record id returned");
-        }
-        return new PutRecordsResult(results.Count(r => !r.Succeeded), results);
-    }
-
-    internal static ArrayBufferWriter<byte> Encode(string streamName, IReadOnlyList<PutRecordsEntry> records)
-    {
-        var limits = PutLimits.Firehose;
-        if (records.Count == 0 || records.Count > limits.MaxRecordsPerPut)
-            throw new ArgumentException($"A PutRecordBatch call takes 1 to {limits.MaxRecordsPerPut} records, got {records.Count}.", nameof(records));
-        long total = 0, estimate = 64 + streamName.Length;
-        foreach (var r in records)
-        {
-            limits.Validate(r);
-            total += r.Data.Length;
-            estimate += (r.Data.Length + 2) / 3 * 4 + 16;
-        }
-        if (total > limits.MaxBytesPerPut)
-            throw new ArgumentException($"A PutRecordBatch call carries at most {limits.MaxBytesPerPut} bytes, got {total}.", nameof(records));
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(estimate, int.MaxValue / 2));
-        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
-        writer.WriteStartObject();
-        writer.WriteString("DeliveryStreamName"u8, streamName);
-        writer.WriteStartArray("Records"u8);
-        foreach (var r in records)
-        {
-            writer.WriteStartObject();
-            writer.WriteBase64String("Data"u8, r.Data.Span);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-        writer.Flush();
-        return buffer;
+        return PutBody.Results("Firehose", "PutRecordBatch", records.Count, response.RequestResponses, r => ((string?)null, r.RecordId, r.ErrorCode, r.ErrorMessage));
     }
 
     public void Dispose() => _owned?.Dispose();

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Retail.Streaming;
 
@@ -78,51 +76,9 @@ internal sealed class KinesisRecordStream : IRecordStream, IDisposable
     public async ValueTask<PutRecordsResult> PutRecordsAsync(IReadOnlyList<PutRecordsEntry> records, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
-        var body = EncodePutRecords(StreamName, records, Limits);
+        var body = PutBody.Write("PutRecords", "StreamName"u8, StreamName, records, Limits);
         var response = await _client.SendAsync("PutRecords", body.WrittenMemory, KinesisJsonContext.Default.PutRecordsResponse, cancellationToken).ConfigureAwait(false);
-        if (response.Records.Count != records.Count)
-            throw new InvalidDataException($"Kinesis PutRecords answered {response.Records.Count} results for {records.Count} records.");
-        var results = new PutRecordsResultEntry[records.Count];
-        for (int i = 0; i < results.Length; i++)
-        {
-            var r = response.Records[i];
-            results[i] = r.ErrorCode is null && r.SequenceNumber is not null
-                ? new PutRecordsResultEntry(r.ShardId, r.SequenceNumber, null, null)
-                : new PutRecordsResultEntry(null, null, r.ErrorCode ?? "InternalFailure", r.ErrorMessage ?? "no sequence number returned");
-        }
-        return new PutRecordsResult(results.Count(r => !r.Succeeded), results);
-    }
-
-    /// <summary>The PutRecords request body, written straight from the records' memory (base64 by the writer); limits checked first.</summary>
-    internal static ArrayBufferWriter<byte> EncodePutRecords(string streamName, IReadOnlyList<PutRecordsEntry> records, PutLimits limits)
-    {
-        if (records.Count == 0 || records.Count > limits.MaxRecordsPerPut)
-            throw new ArgumentException($"A PutRecords call takes 1 to {limits.MaxRecordsPerPut} records, got {records.Count}.", nameof(records));
-        long total = 0, estimate = 64 + streamName.Length;
-        for (int i = 0; i < records.Count; i++)
-        {
-            limits.Validate(records[i]);
-            total += limits.SizeOf(records[i]);
-            estimate += (records[i].Data.Length + 2) / 3 * 4 + records[i].PartitionKey.Length * 6 + 36;
-        }
-        if (total > limits.MaxBytesPerPut)
-            throw new ArgumentException($"A PutRecords call carries at most {limits.MaxBytesPerPut} bytes (data plus partition keys), got {total}.", nameof(records));
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(estimate, int.MaxValue / 2));
-        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
-        writer.WriteStartObject();
-        writer.WriteString("StreamName"u8, streamName);
-        writer.WriteStartArray("Records"u8);
-        for (int i = 0; i < records.Count; i++)
-        {
-            writer.WriteStartObject();
-            writer.WriteBase64String("Data"u8, records[i].Data.Span);
-            writer.WriteString("PartitionKey"u8, records[i].PartitionKey);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-        writer.Flush();
-        return buffer;
+        return PutBody.Results("Kinesis", "PutRecords", records.Count, response.Records, r => (r.ShardId, r.SequenceNumber, r.ErrorCode, r.ErrorMessage));
     }
 
     public async ValueTask<IShardReader> OpenShardReaderAsync(string shardId, StartPosition start, CancellationToken cancellationToken = default)
