@@ -48,11 +48,11 @@ internal static class KinesisFlags
     /// <summary><c>--timestamp T</c> for AT_TIMESTAMP: ISO-8601 or epoch seconds.</summary>
     public static Option<string?> Timestamp()
     {
-        var option = new Option<string?>("--timestamp") { Description = "For AT_TIMESTAMP: ISO-8601 (2026-12-02T10:00:00Z; no zone means UTC) or epoch seconds (1764669600)." };
+        var option = new Option<string?>("--timestamp") { Description = "For AT_TIMESTAMP: ISO-8601 (2026-12-02T10:00:00Z; no zone means UTC) or epoch seconds (1796205600)." };
         option.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<string?>() is { } s && !TryParseTimestamp(s, out _))
-                r.AddError($"--timestamp must be ISO-8601 (2026-12-02T10:00:00Z) or epoch seconds (1764669600), got '{s}'.");
+                r.AddError($"--timestamp must be ISO-8601 (2026-12-02T10:00:00Z) or epoch seconds (1796205600), got '{s}'.");
         });
         return option;
     }

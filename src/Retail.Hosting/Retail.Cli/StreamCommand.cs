@@ -78,7 +78,7 @@ internal static class StreamCommand
         command.Options.Add(shards);
         command.Validators.Add(r =>
         {
-            int given = (r.GetValue(split) is null ? 0 : 1) + (r.GetValue(merge) is null ? 0 : 1) + (r.GetValue(shards) is null ? 0 : 1);
+            int given = (r.GetValue(split) is null ? 0 : 1) + (r.GetValue(merge) is { Length: > 0 } ? 1 : 0) + (r.GetValue(shards) is null ? 0 : 1);
             if (given != 1) r.AddError("reshard needs exactly one of --split SHARD [--at HASHKEY], --merge SHARD ADJACENT or --shard-count N.");
             if (r.GetValue(at) is { } key && r.GetValue(split) is null) r.AddError("--at applies only with --split.");
             if (r.GetValue(at) is { } k && (!BigInteger.TryParse(k, NumberStyles.None, CultureInfo.InvariantCulture, out var h) || h > Streaming.HashKeyRange.MaxHashKey))
