@@ -252,6 +252,6 @@ public sealed class KinesisMockCliTests(KinesisMockFixture kinesis, S3rverFixtur
         Assert.Equal(2, children.Count);
         // The children split the parent's range in the middle: the first starts at 0, the second right after the first ends.
         Assert.Contains(" hash 0..", children[0], StringComparison.Ordinal);
-        Assert.Equal(4, lines.Count);
+        Assert.Equal(5, lines.Count); // the summary, the closed parent, the other original shard and the two children
     }
 }
