@@ -199,6 +199,40 @@ public sealed class KinesaliteCliTests(KinesaliteFixture kinesis, S3rverFixture 
     }
 
     [Fact]
+    public async Task Deliver_Sigterm_WritesWhatIsBufferedChecksItAndExitsZero()
+    {
+        using var dir = new TempDir();
+        string stream = await CreateStreamAsync(2);
+        string prefix = $"sigterm-{Guid.NewGuid():N}";
+        var expected = await ExpectedLinesAsync(1000, 5);
+        await RunAsync(dir.Path, "produce", "--service-name", "kinesis", "--stream-name", stream, "--endpoint-url", Kinesis.ServiceUrl, "--max-count", "1000", "--seed", "5");
+
+        // The default 60 s buffer interval keeps every record buffered until the signal.
+        using var deliver = RetailChild.Start(dir.Path, DeliverArgs(stream, prefix));
+        using (var timeout = new CancellationTokenSource(ChildTimeout))
+            while (!deliver.Stderr.Contains("[INFO] 1000 records read", StringComparison.Ordinal))
+            {
+                Assert.False(deliver.HasExited, deliver.Stderr);
+                await Task.Delay(100, timeout.Token); // the poll interval of the condition (the progress line comes every 5 s)
+            }
+        Assert.Equal(0, await CountObjectsAsync(prefix));
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", deliver.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+
+        int code = await deliver.WaitAsync(ChildTimeout);
+
+        Assert.True(code == 0, deliver.Stderr);
+        Assert.Contains("stopped: interrupted", deliver.Stderr, StringComparison.Ordinal);
+        await AssertLakeHoldsExactlyAsync(prefix, expected);
+        var store = S3rver.Store(prefix);
+        var checkpoints = new ObjectStoreCheckpointStore(store, stream);
+        int saved = 0;
+        foreach (var shard in new[] { "shardId-000000000000", "shardId-000000000001" })
+            if (await checkpoints.LoadAsync("delivery", shard) is { SequenceNumber: not null }) saved++;
+        Assert.Equal(2, saved);
+    }
+
+    [Fact]
     public async Task Deliver_SecondProcessOnTheSameConsumerAndLake_IsRefusedInOneLine()
     {
         using var dir = new TempDir();
