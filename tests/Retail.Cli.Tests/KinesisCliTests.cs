@@ -199,6 +199,26 @@ public sealed class KinesaliteCliTests(KinesaliteFixture kinesis, S3rverFixture 
     }
 
     [Fact]
+    public async Task Consume_AfterASplit_PrintsTheParentsRecordsBeforeTheChildrensAndEachOnce()
+    {
+        using var dir = new TempDir();
+        string stream = await CreateStreamAsync(1);
+        var before = await ExpectedLinesAsync(100, 11);
+        var after = await ExpectedLinesAsync(100, 12);
+        await RunAsync(dir.Path, "produce", "--service-name", "kinesis", "--stream-name", stream, "--endpoint-url", Kinesis.ServiceUrl, "--max-count", "100", "--seed", "11");
+        await RunAsync(dir.Path, "stream", "reshard", "--stream-name", stream, "--split", "shardId-000000000000", "--endpoint-url", Kinesis.ServiceUrl);
+        await RunAsync(dir.Path, "produce", "--service-name", "kinesis", "--stream-name", stream, "--endpoint-url", Kinesis.ServiceUrl, "--max-count", "100", "--seed", "12");
+
+        using var consume = RetailChild.Start(dir.Path, "consume", "--stream-name", stream, "--endpoint-url", Kinesis.ServiceUrl, "--max-count", "200");
+        Assert.True(await consume.WaitAsync(ChildTimeout) == 0, consume.Stderr);
+
+        var lines = consume.StdoutLines;
+        Assert.Equal(200, lines.Count);
+        Assert.Equal(Sorted(before), Sorted(lines.Take(100)));
+        Assert.Equal(Sorted(after), Sorted(lines.Skip(100)));
+    }
+
+    [Fact]
     public async Task Deliver_Sigterm_WritesWhatIsBufferedChecksItAndExitsZero()
     {
         using var dir = new TempDir();

@@ -91,10 +91,9 @@ internal static partial class ProduceCommand
                 {
                     await producer.DisposeAsync().ConfigureAwait(false);
                 }
-                catch (StreamProducerException e) when (exit != 0)
+                catch (StreamProducerException) when (exit != 0)
                 {
                     // Already reported (the same failure), or the cancelled producer's last attempt: counted below.
-                    _ = e;
                 }
                 catch (StreamProducerException e)
                 {
@@ -106,7 +105,7 @@ internal static partial class ProduceCommand
                     (put as IDisposable)?.Dispose();
                     double seconds = time.GetElapsedTime(started).TotalSeconds;
                     await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"[INFO] {target}: {producer.RecordsSent} records sent, {producer.RecordsFailed} failed, {producer.EntriesRetried} retried, {producer.RecordsUnsent} unsent of {count} in {seconds:0.00} s ({(seconds > 0 ? producer.RecordsSent / seconds : 0):0} records/s)")).ConfigureAwait(false);
+                        $"[INFO] {target}: {producer.RecordsSent} records sent, {producer.RecordsFailed} failed, {producer.EntriesRetried} retried, {producer.RecordsUnsent} unsent of {count} in {seconds:0.00} s ({(seconds > 0 ? producer.RecordsSent / seconds : 0):0} records/s){(producer.RecordsSent == count ? "" : $"; {count - producer.RecordsSent} not accepted")}")).ConfigureAwait(false);
                 }
             }
         }
