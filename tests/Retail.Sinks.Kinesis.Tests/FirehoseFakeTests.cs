@@ -106,6 +106,20 @@ public sealed class FirehoseFakeTests : IAsyncLifetime
         AssertError(HttpStatusCode.BadRequest, "UnknownOperationException", await SendAsync(Batch(Stream, [1]), target: "Kinesis_20131202.PutRecordBatch"));
 
     [Fact]
+    public async Task PutRecordBatch_UnknownFirehoseOperation_UnknownOperation400() =>
+        AssertError(HttpStatusCode.BadRequest, "UnknownOperationException", await SendAsync(Batch(Stream, [1]), target: "Firehose_20150804.PutRecordsBatch"));
+
+    [Fact]
+    public async Task Get_AnyRequest_AccessDenied403()
+    {
+        using var response = await _http.GetAsync(_fake.ServiceUrl + "/");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("AccessDeniedException", body.GetProperty("__type").GetString());
+        Assert.True(response.Headers.Contains("x-amzn-RequestId"));
+    }
+
+    [Fact]
     public async Task PutRecord_OtherFirehoseOperation_InvalidArgument400() =>
         AssertError(HttpStatusCode.BadRequest, "InvalidArgumentException", await SendAsync(Batch(Stream, [1]), target: "Firehose_20150804.PutRecord"));
 
