@@ -26,6 +26,14 @@ public sealed class DeliveryOptions
     /// <summary>Consumer name for checkpoints (default <c>delivery</c>).</summary>
     public string ConsumerName { get; set; } = "delivery";
 
+    /// <summary>
+    /// Where a shard without a checkpoint is read from (default <see cref="Streaming.StartPosition.TrimHorizon"/>: every
+    /// record the stream holds, so nothing already in it is skipped); <see cref="Streaming.StartPosition.Latest"/> or
+    /// <see cref="Streaming.StartPosition.AtTimestamp"/> otherwise. A shard with a checkpoint resumes after it; a child of
+    /// a split or merge always starts at its trim horizon.
+    /// </summary>
+    public Streaming.StartPosition InitialPosition { get; set; } = Streaming.StartPosition.TrimHorizon;
+
     /// <summary>Most buffers (distinct evaluated prefixes) open at once per shard (default 500, Firehose's active-partition limit); past it the oldest is written early.</summary>
     public int MaxOpenBuffers { get; set; } = 500;
 
@@ -80,6 +88,10 @@ public sealed class DeliveryOptions
         if (BufferIntervalSeconds is < 0 or > 900) errors.Add($"DeliveryOptions.BufferIntervalSeconds must be 0 to 900, got {BufferIntervalSeconds}.");
         if (MaxOpenBuffers is < 1 or > 10_000) errors.Add($"DeliveryOptions.MaxOpenBuffers must be 1 to 10000, got {MaxOpenBuffers}.");
         if (string.IsNullOrWhiteSpace(ConsumerName)) errors.Add("DeliveryOptions.ConsumerName must not be empty.");
+        if (InitialPosition.Type is not (Streaming.StartPositionType.TrimHorizon or Streaming.StartPositionType.Latest or Streaming.StartPositionType.AtTimestamp))
+            errors.Add($"DeliveryOptions.InitialPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, got {InitialPosition}.");
+        else if (InitialPosition.Type == Streaming.StartPositionType.AtTimestamp && InitialPosition.Timestamp is null)
+            errors.Add("DeliveryOptions.InitialPosition AT_TIMESTAMP needs a timestamp.");
         if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"DeliveryOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
         if (PollInterval <= TimeSpan.Zero) errors.Add($"DeliveryOptions.PollInterval must be positive, got {PollInterval}.");
         if (ShutdownTimeout <= TimeSpan.Zero) errors.Add($"DeliveryOptions.ShutdownTimeout must be positive, got {ShutdownTimeout}.");
@@ -98,6 +110,7 @@ public sealed class DeliveryOptions
         ConsumerName = ConsumerName,
         MaxRecordsPerRead = MaxRecordsPerRead,
         PollInterval = PollInterval,
+        InitialPosition = InitialPosition,
         ShutdownTimeout = ShutdownTimeout,
         Retry = Retry,
     };

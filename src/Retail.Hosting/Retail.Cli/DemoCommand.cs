@@ -37,10 +37,8 @@ internal static class DemoCommand
         var replace = new Option<bool>("--replace") { Description = "Empty the lake first: removes json-data/, error-json/, parquet-retail-trans/ and _retail/ (the speed-layer index) under --lake, nothing else." };
         var records = new Option<long>("--records") { Description = "Synthetic records to stream.", DefaultValueFactory = _ => 100_000 };
         var input = new Option<FileInfo?>("--input-file", "-I") { Description = "Replay this Online Retail CSV instead of synthetic data (bad rows go to the error output)." };
-        var partitionBy = new Option<string>("--partition-by") { Description = "arrival-time (Firehose's default) or event-time (InvoiceDate; for historical replays).", DefaultValueFactory = _ => "arrival-time" };
-        partitionBy.AcceptOnlyFromAmong("arrival-time", "event-time");
-        var bufferSize = new Option<int>("--buffer-size-mb") { Description = "Firehose buffer size hint, MiB (1–128).", DefaultValueFactory = _ => 1 };
-        var bufferInterval = new Option<int>("--buffer-interval") { Description = "Firehose buffer interval hint, seconds (0–900).", DefaultValueFactory = _ => 60 };
+        var deliveryFlags = new DeliveryFlags();
+        var (partitionBy, bufferSize, bufferInterval) = (deliveryFlags.PartitionBy, deliveryFlags.BufferSizeMiB, deliveryFlags.BufferInterval);
         var seed = new Option<ulong>("--seed") { Description = "Seed of the synthetic data and partition keys.", DefaultValueFactory = _ => 7 };
         var shards = new Option<int>("--shards") { Description = "Shards of the in-process stream.", DefaultValueFactory = _ => 2 };
         var idMode = new Option<string>("--id-mode") { Description = "Speed-layer document ids: source-position (default, nothing overwritten), business-key, or workshop (md5[:8], collides).", DefaultValueFactory = _ => "source-position" };
@@ -51,8 +49,6 @@ internal static class DemoCommand
         };
         command.Validators.Add(r => { if (r.GetValue(append) && r.GetValue(replace)) r.AddError("--append and --replace cannot be used together."); });
         records.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError($"--records must be 0 or more, got {r.GetValueOrDefault<long>()}."); });
-        bufferSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 128) r.AddError($"--buffer-size-mb must be 1 to 128, got {r.GetValueOrDefault<int>()}."); });
-        bufferInterval.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 900) r.AddError($"--buffer-interval must be 0 to 900, got {r.GetValueOrDefault<int>()}."); });
         shards.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError($"--shards must be 1 to 64, got {r.GetValueOrDefault<int>()}."); });
         input.Validators.Add(r => { if (r.GetValueOrDefault<FileInfo?>() is { Exists: false } f) r.AddError(Directory.Exists(f.FullName) ? $"--input-file {f.FullName} is a directory; give a file." : $"--input-file {f.FullName} does not exist."); });
         command.SetAction(async (r, ct) =>
@@ -100,12 +96,7 @@ internal static class DemoCommand
         var builder = services.AddRetail()
             .AddLocalLake(o => o.Path = s.Lake)
             .AddInProcessStream(o => o.ShardCount = s.Shards)
-            .AddDelivery(o =>
-            {
-                o.Prefix = s.EventTime ? LakeLayout.EventTimeJsonPrefixTemplate : LakeLayout.WorkshopJsonPrefixTemplate;
-                o.BufferSizeMiB = s.BufferSizeMiB;
-                o.BufferIntervalSeconds = s.BufferIntervalSeconds;
-            })
+            .AddDelivery(o => DeliveryFlags.Apply(o, s.EventTime, s.BufferSizeMiB, s.BufferIntervalSeconds))
             .AddDuckDbUpsertIndex(o => o.LakePath = s.Lake)
             .AddSpeedLayer(o => o.IdMode = s.IdMode)
             .AddParquetCompactor()

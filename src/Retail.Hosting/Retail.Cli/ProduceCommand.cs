@@ -10,16 +10,20 @@ namespace Retail.Cli;
 /// <c>retail produce</c>: the workshop's <c>gen_kinesis_data.py</c>, flag for flag. Synthetic records
 /// or a replayed file go to a service; <c>--service-name console</c> writes them to stdout.
 /// </summary>
-internal static class ProduceCommand
+internal static partial class ProduceCommand
 {
     internal const long ProgressEvery = 100_000;
 
     public static Command Create(Stream stdout, TextWriter stderr)
     {
-        var region = new Option<string>("--region-name") { Description = "AWS region of the stream.", DefaultValueFactory = _ => "us-east-1" };
+        var region = KinesisFlags.Region();
         var service = new Option<string>("--service-name") { Description = "Where records go: kinesis, firehose or console (stdout).", DefaultValueFactory = _ => "console" };
         service.AcceptOnlyFromAmong("kinesis", "firehose", "console");
-        var stream = new Option<string?>("--stream-name") { Description = "Kinesis stream or Firehose delivery stream name." };
+        var stream = KinesisFlags.StreamName(required: false, "Kinesis stream or Firehose delivery stream name (required with --service-name kinesis or firehose).");
+        var endpoint = KinesisFlags.Endpoint("Kinesis or Firehose");
+        var noNewline = new Option<bool>("--no-newline") { Description = "Send each record exactly as the workshop's Kinesis producer does (json.dumps, no trailing newline); by default each record ends in \\n so Firehose objects are newline-delimited." };
+        var maxInFlight = new Option<int>("--max-in-flight") { Description = "Puts (PutRecords / PutRecordBatch calls) in flight at once.", DefaultValueFactory = _ => new Streaming.StreamProducerOptions().MaxInFlightPuts };
+        var maxRecordKib = new Option<int?>("--max-record-kib") { Description = "Kinesis only: the stream's largest record in KiB, data plus partition key (default 1024; up to 10240 for a stream whose MaxRecordSizeInKiB was raised)." };
         var input = new Option<FileInfo?>("--input-file", "-I") { Description = "Replay this file (Online Retail CSV, TSV or JSON lines) instead of synthetic data." };
         var inFormat = new Option<string?>("--in-format") { Description = "Format of --input-file: csv, tsv or json (default: from the extension, else csv)." };
         inFormat.AcceptOnlyFromAmong("csv", "tsv", "json");
@@ -38,14 +42,22 @@ internal static class ProduceCommand
 
         var command = new Command("produce", "Produce retail transactions (synthetic or replayed) into a stream, or to stdout with --service-name console.")
         {
-            region, service, stream, input, inFormat, encoding, onBadRow, outFormat, maxCount, dryRun, verbose, seed, now, rate,
+            region, service, stream, endpoint, input, inFormat, encoding, onBadRow, outFormat, maxCount, dryRun, verbose, seed, now, rate, noNewline, maxInFlight, maxRecordKib,
         };
+        maxInFlight.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError($"--max-in-flight must be 1 to 64, got {r.GetValueOrDefault<int>()}."); });
         command.Validators.Add(r =>
         {
             if (r.GetValue(maxCount) is < 0) r.AddError($"--max-count must be 0 or more, got {r.GetValue(maxCount)}.");
             if (r.GetValue(rate) is double d && (d <= 0 || double.IsNaN(d) || double.IsInfinity(d))) r.AddError($"--rate must be a positive number of records per second, got {d}.");
             if (r.GetValue(now) is string s && !TryParseClock(s, out _)) r.AddError($"--now must look like 2010-12-09 20:00:00, got '{s}'.");
             if (r.GetValue(input) is not null && (r.GetValue(seed) is not null || r.GetValue(now) is not null)) r.AddError("--seed and --now apply to synthetic data; they cannot be combined with --input-file.");
+            string svc = r.GetValue(service) ?? "console";
+            if (svc != "console" && string.IsNullOrEmpty(r.GetValue(stream))) r.AddError($"--stream-name is required with --service-name {svc}.");
+            if (r.GetValue(maxRecordKib) is int kib)
+            {
+                if (kib is < 1 or > 10240) r.AddError($"--max-record-kib must be 1 to 10240 (KiB), got {kib}.");
+                else if (svc != "kinesis") r.AddError($"--max-record-kib applies to --service-name kinesis only (Firehose takes at most 1,000 KiB per record), not {svc}.");
+            }
         });
         command.SetAction(async (r, ct) =>
         {
@@ -53,7 +65,11 @@ internal static class ProduceCommand
             {
                 Service = r.GetValue(service)!,
                 StreamName = r.GetValue(stream),
-                Region = r.GetValue(region)!,
+                Region = r.GetValue(region),
+                EndpointUrl = r.GetValue(endpoint),
+                NoNewline = r.GetValue(noNewline),
+                MaxInFlight = r.GetValue(maxInFlight),
+                MaxRecordKib = r.GetValue(maxRecordKib),
                 InputFile = r.GetValue(input),
                 InFormat = r.GetValue(inFormat),
                 Encoding = r.GetValue(encoding) == "latin1" ? TextEncoding.Latin1 : TextEncoding.Utf8,
@@ -78,7 +94,11 @@ internal static class ProduceCommand
     {
         public required string Service { get; init; }
         public string? StreamName { get; init; }
-        public required string Region { get; init; }
+        public string? Region { get; init; }
+        public string? EndpointUrl { get; init; }
+        public bool NoNewline { get; init; }
+        public int MaxInFlight { get; init; } = 4;
+        public int? MaxRecordKib { get; init; }
         public FileInfo? InputFile { get; init; }
         public string? InFormat { get; init; }
         public TextEncoding Encoding { get; init; }
@@ -94,8 +114,7 @@ internal static class ProduceCommand
 
     internal static async Task<int> RunAsync(ProduceSettings s, Stream stdout, TextWriter stderr, TimeProvider time, CancellationToken ct)
     {
-        if (s.Service != "console")
-            throw new CliException($"--service-name {s.Service} is not available in this build yet; use --service-name console (stdout).", 2);
+        if (s.Service != "console") return await ProduceToServiceAsync(s, stderr, time, ct).ConfigureAwait(false);
 
         long badRows = 0;
         void OnError(RetailRecordError e)

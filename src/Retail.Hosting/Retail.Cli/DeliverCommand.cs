@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Retail.Delivery;
+using Retail.Storage;
+using Retail.Streaming;
+
+namespace Retail.Cli;
+
+/// <summary>
+/// <c>retail deliver --stream-name S --lake s3://bucket[/prefix]|DIR …</c>: Retail's own Firehose. A
+/// <see cref="DeliveryEngine"/> reads every shard of the Kinesis stream (in lineage order) and writes the workshop's
+/// objects into the lake; its checkpoints live in the same lake (<c>_retail/checkpoints/</c>). Ctrl-C or SIGTERM
+/// writes what is buffered, checkpoints it and exits 0; a second process on the same consumer name and lake is refused.
+/// </summary>
+internal static class DeliverCommand
+{
+    /// <summary>How often the progress line is written.</summary>
+    internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
+
+    public static Command Create(Stream stdout, TextWriter stderr)
+    {
+        _ = stdout;
+        var stream = KinesisFlags.StreamName(required: true, "The Kinesis stream to deliver.");
+        var lake = LakeOption.CreateLocation(mustExist: false);
+        lake.DefaultValueFactory = null;
+        lake.Required = true;
+        var prefix = new Option<string?>("--prefix") { Description = $"The object prefix template (default: the workshop's {LakeLayout.WorkshopJsonPrefixTemplate}, or with --partition-by event-time {LakeLayout.EventTimeJsonPrefixTemplate})." };
+        var errorPrefix = new Option<string?>("--error-prefix") { Description = $"The error-output prefix template (default {LakeLayout.WorkshopErrorPrefixTemplate})." };
+        var flags = new DeliveryFlags();
+        var from = KinesisFlags.IteratorType("--from", "Where a shard without a checkpoint is read from: TRIM_HORIZON (default: nothing already in the stream is skipped), LATEST or AT_TIMESTAMP (with --timestamp). A shard with a checkpoint resumes after it.");
+        var timestamp = KinesisFlags.Timestamp();
+        var endpoint = KinesisFlags.Endpoint();
+        var s3Endpoint = LakeOption.CreateS3Endpoint();
+        var region = KinesisFlags.Region();
+        var consumer = new Option<string>("--consumer-name") { Description = "The consumer name its checkpoints and its claim go by (one process per name and lake).", DefaultValueFactory = _ => new DeliveryOptions().ConsumerName };
+        var idleExit = new Option<double?>("--idle-exit") { Description = "Write, checkpoint and exit 0 once nothing has been read for this many seconds and the stream has nothing left (behind-latest 0)." };
+        var command = new Command("deliver", "Deliver a Kinesis stream to the lake as Firehose does (JSON objects under json-data/…, errors under error-json/…), checkpointed in the lake.")
+        {
+            stream, lake, prefix, errorPrefix,
+        };
+        foreach (var o in flags.All) command.Options.Add(o);
+        foreach (var o in new Option[] { from, timestamp, endpoint, s3Endpoint, region, consumer, idleExit }) command.Options.Add(o);
+        KinesisFlags.RequireTimestamp(command, from, timestamp);
+        idleExit.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double d && !(d > 0 && double.IsFinite(d))) r.AddError($"--idle-exit must be a positive number of seconds, got {d}."); });
+        command.SetAction(async (r, ct) =>
+        {
+            string location = r.GetValue(lake)!;
+            bool s3 = LakeOption.IsS3(location);
+            if (!s3 && r.GetValue(s3Endpoint) is not null)
+                throw new CliException($"--s3-endpoint-url is for an s3:// --lake; --lake {location} is a folder.", 2);
+            string streamName = r.GetValue(stream)!;
+            var kinesisOptions = KinesisFlags.Options(streamName, r.GetValue(region), r.GetValue(endpoint));
+            var position = KinesisFlags.Position(r.GetValue(from)!, r.GetValue(timestamp));
+            if (!s3) LakeOption.EnsureWritable(Path.GetFullPath(location));
+
+            var services = new ServiceCollection();
+            var retail = services.AddRetail();
+            // Credentials for the bucket and the stream come from the AWS SDK's default chain (environment, profile, role).
+            if (s3) retail.AddS3Lake(o => { o.UseUri(location); o.ServiceUrl = r.GetValue(s3Endpoint); });
+            else retail.AddLocalLake(o => o.Path = Path.GetFullPath(location));
+            var kinesis = KinesisFlags.CreateStream(kinesisOptions);
+            services.AddSingleton<IRecordStream>(_ => kinesis); // a factory, so the provider disposes it
+            retail.AddLakeCheckpoints().AddDelivery(o =>
+            {
+                DeliveryFlags.Apply(o, r.GetValue(flags.PartitionBy) == "event-time", r.GetValue(flags.BufferSizeMiB), r.GetValue(flags.BufferInterval));
+                if (r.GetValue(prefix) is { } p) o.Prefix = p;
+                if (r.GetValue(errorPrefix) is { } e) o.ErrorOutputPrefix = e;
+                o.DeliveryStreamName = streamName;
+                o.ConsumerName = r.GetValue(consumer)!;
+                o.InitialPosition = position;
+            });
+            await using var provider = services.BuildServiceProvider();
+            provider.ValidateRetailOptions();
+            if (s3) await LakeOption.EnsureWritableAsync(provider.GetRequiredService<IObjectStore>(), location, ct).ConfigureAwait(false);
+            var engine = provider.GetRequiredService<DeliveryEngine>();
+            return await RunAsync(engine, streamName, location, r.GetValue(idleExit) is double s ? TimeSpan.FromSeconds(s) : null, stderr, TimeProvider.System, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(DeliveryEngine engine, string streamName, string lake, TimeSpan? idleExit, TextWriter stderr, TimeProvider time, CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        long started = time.GetTimestamp();
+        await stderr.WriteLineAsync($"[INFO] delivering Kinesis stream {streamName} to {lake} as consumer {engine.ConsumerName}").ConfigureAwait(false);
+        var run = engine.RunAsync(stop.Token);
+        string? why = null;
+        long lastRead = 0, lastReadAt = time.GetTimestamp(), lastProgress = time.GetTimestamp(), readAtProgress = 0;
+        while (!run.IsCompleted)
+        {
+            await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(200), time, CancellationToken.None)).ConfigureAwait(false);
+            if (run.IsCompleted) break;
+            long read = engine.ConsumerStats.RecordsRead;
+            if (read != lastRead)
+            {
+                lastRead = read;
+                lastReadAt = time.GetTimestamp();
+            }
+            if (time.GetElapsedTime(lastProgress) >= ProgressInterval)
+            {
+                double seconds = time.GetElapsedTime(lastProgress).TotalSeconds;
+                await stderr.WriteLineAsync(Progress(engine, (read - readAtProgress) / seconds)).ConfigureAwait(false);
+                lastProgress = time.GetTimestamp();
+                readAtProgress = read;
+            }
+            if (idleExit is TimeSpan idle && !stop.IsCancellationRequested && time.GetElapsedTime(lastReadAt) >= idle && engine.ConsumerStats.MillisBehindLatest == 0)
+            {
+                why = $"nothing read for {idle.TotalSeconds:0.#} s and nothing left in the stream (--idle-exit)";
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+        }
+        try
+        {
+            await run.ConfigureAwait(false);
+            why ??= "every shard was delivered to its end";
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            why ??= "interrupted (Ctrl-C or SIGTERM)";
+        }
+        double total = time.GetElapsedTime(started).TotalSeconds;
+        await stderr.WriteLineAsync(Progress(engine, total > 0 ? engine.ConsumerStats.RecordsRead / total : 0)).ConfigureAwait(false);
+        var stats = engine.Stats;
+        await stderr.WriteLineAsync($"[INFO] stopped: {why}; {stats.RecordsDelivered} records delivered in {stats.ObjectsWritten} objects, {stats.RecordsFailed} to the error output, {engine.ConsumerStats.CheckpointsSaved} checkpoints saved").ConfigureAwait(false);
+        if (engine.ConsumerStats.UnflushedRecords > 0)
+        {
+            await stderr.WriteLineAsync($"[WARN] {engine.ConsumerStats.UnflushedRecords} buffered records could not be written before the shutdown timeout; the next run reads them again").ConfigureAwait(false);
+            return 1;
+        }
+        return 0;
+    }
+
+    private static string Progress(DeliveryEngine engine, double recordsPerSecond) => string.Create(CultureInfo.InvariantCulture,
+        $"[INFO] {engine.ConsumerStats.RecordsRead} records read ({recordsPerSecond:0} records/s), {engine.Stats.RecordsDelivered} delivered, {engine.Stats.ObjectsWritten} objects written, {engine.Stats.RecordsFailed} error records, behind latest {engine.ConsumerStats.MillisBehindLatest} ms");
+}
