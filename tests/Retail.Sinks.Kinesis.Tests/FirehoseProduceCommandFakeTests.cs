@@ -24,7 +24,7 @@ public sealed class FirehoseProduceCommandFakeTests
     {
         await using var fake = await FirehoseLoopbackFake.StartAsync(Stream);
         var random = new Random(3);
-        fake.FailEntry = _ => random.NextDouble() < 0.1;
+        fake.FailEntry = _ => { lock (random) return random.NextDouble() < 0.1; }; // calls arrive concurrently
 
         var console = await RunAsync("produce", "--service-name", "console", "--max-count", "1200", "--seed", "7");
         var sent = await RunAsync("produce", "--service-name", "firehose", "--stream-name", Stream, "--endpoint-url", fake.ServiceUrl, "--max-count", "1200", "--seed", "7");

@@ -21,7 +21,7 @@ public sealed class FirehoseProducerFakeTests
     {
         await using var fake = await FirehoseLoopbackFake.StartAsync(Stream);
         var random = new Random(9);
-        fake.FailEntry = _ => random.NextDouble() < 0.1;
+        fake.FailEntry = _ => { lock (random) return random.NextDouble() < 0.1; }; // calls arrive concurrently
         var lines = KinesisPipeline.Lines(2000, seed: 31);
 
         var producer = await KinesisPipeline.ProduceAsync(Target(fake), lines, FastRetries);

@@ -70,7 +70,13 @@ public sealed class KinesisFaultInjector : DelegatingHandler
     public Func<KinesisCall, TimeSpan?>? DelayAfterForwarding { get; set; }
 
     /// <summary>Fails the given fraction of PutRecords entries, drawn from the seeded <see cref="Random"/>.</summary>
-    public void FailPutRecordsEntries(double fraction) => FailPutRecordsEntry = (_, _, _) => Random.NextDouble() < fraction;
+    public void FailPutRecordsEntries(double fraction) => FailPutRecordsEntry = (_, _, _) => Draw() < fraction;
+
+    /// <summary>The next number of the seeded <see cref="Random"/>, safe from concurrent calls (a producer keeps several puts in flight).</summary>
+    public double Draw()
+    {
+        lock (Random) return Random.NextDouble();
+    }
 
     public int Calls => Volatile.Read(ref _calls);
     public int InjectedEntryFailures => Volatile.Read(ref _entryFailures);

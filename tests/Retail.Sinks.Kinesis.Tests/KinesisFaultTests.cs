@@ -64,16 +64,19 @@ public abstract class KinesisFaultTests(KinesisEmulatorFixture fixture)
     public async Task Deliver_GetRecordsThrottled_ConsumerBacksOffAndDeliversEverythingOnce()
     {
         var injector = new KinesisFaultInjector(seed: 5) { InnerHandler = new SocketsHttpHandler() };
-        injector.ThrottleGetRecords = c => c.OperationNumber % 3 == 0;
+        injector.ThrottleGetRecords = _ => injector.Draw() < 0.5; // seeded: half the reads, at random across both shards
         var stream = await KinesisTestStreams.CreateAsync(fixture, 2, injector);
         var lines = KinesisPipeline.Lines(2000, seed: 23);
         await KinesisPipeline.ProduceAsync(stream, lines, FastRetries);
         using var dir = new TempDir();
         var store = new LocalFolderObjectStore(dir.Path);
 
-        var (delivery, consumer) = await KinesisPipeline.DeliverAsync(stream, store, lines.Count, Delivery(stream));
+        // Small reads, so each shard takes many reads and meets the throttling many times.
+        var options = Delivery(stream);
+        options.MaxRecordsPerRead = 100;
+        var (delivery, consumer) = await KinesisPipeline.DeliverAsync(stream, store, lines.Count, options);
 
-        Assert.True(injector.InjectedGetRecordsThrottles > 0);
+        Assert.True(injector.InjectedGetRecordsThrottles > 5, $"{injector.InjectedGetRecordsThrottles} reads throttled");
         Assert.True(consumer.Retries >= injector.InjectedGetRecordsThrottles, $"{consumer.Retries} retries for {injector.InjectedGetRecordsThrottles} throttled reads");
         Assert.Equal(2000, delivery.RecordsDelivered);
         Assert.Equal(KinesisPipeline.Sorted(lines), await KinesisPipeline.LakeLinesAsync(store));
