@@ -37,15 +37,8 @@ internal static partial class ProduceCommand
         {
             try
             {
-                foreach (var record in source.Records)
+                await foreach (var record in Paced(source.Records, s, time, started, ct).ConfigureAwait(false))
                 {
-                    ct.ThrowIfCancellationRequested();
-                    if (s.MaxCount is long max && count >= max) break;
-                    if (s.Rate is double rate)
-                    {
-                        var due = TimeSpan.FromSeconds(count / rate) - time.GetElapsedTime(started);
-                        if (due > TimeSpan.Zero) await Task.Delay(due, time, ct).ConfigureAwait(false);
-                    }
                     byte[] data = encoder.Encode(record);
                     string key = StreamProducer.WorkshopPartitionKey(random);
                     if (producer is not null)

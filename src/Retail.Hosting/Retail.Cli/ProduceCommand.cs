@@ -129,15 +129,8 @@ internal static partial class ProduceCommand
         long started = time.GetTimestamp();
         try
         {
-            foreach (var record in source.Records)
+            await foreach (var record in Paced(source.Records, s, time, started, ct).ConfigureAwait(false))
             {
-                ct.ThrowIfCancellationRequested();
-                if (s.MaxCount is long max && count >= max) break;
-                if (s.Rate is double rate)
-                {
-                    var due = TimeSpan.FromSeconds(count / rate) - time.GetElapsedTime(started);
-                    if (due > TimeSpan.Zero) await Task.Delay(due, time, ct).ConfigureAwait(false);
-                }
                 sink?.Write(record);
                 count++;
                 if (count % ProgressEvery == 0 || (s.Verbose && count % 1000 == 0))
@@ -162,6 +155,25 @@ internal static partial class ProduceCommand
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"[INFO] {(s.DryRun ? "dry run: nothing sent; " : "")}{count} records, {badRows} bad rows, {seconds:0.00} s, {(seconds > 0 ? count / seconds : 0):0} records/s")).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>The records to send: at most --max-count, at most --rate a second (from <paramref name="started"/>).</summary>
+    private static async IAsyncEnumerable<RetailTransaction> Paced(IEnumerable<RetailTransaction> records, ProduceSettings s, TimeProvider time, long started,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        long count = 0;
+        foreach (var record in records)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (s.MaxCount is long max && count >= max) yield break;
+            if (s.Rate is double rate)
+            {
+                var due = TimeSpan.FromSeconds(count / rate) - time.GetElapsedTime(started);
+                if (due > TimeSpan.Zero) await Task.Delay(due, time, ct).ConfigureAwait(false);
+            }
+            count++;
+            yield return record;
+        }
     }
 
     private static string DescribeInput(ProduceSettings s) => s.InputFile?.FullName ?? "synthetic data";
