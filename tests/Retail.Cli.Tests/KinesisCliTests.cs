@@ -177,12 +177,13 @@ public sealed class KinesaliteCliTests(KinesaliteFixture kinesis, S3rverFixture 
         string prefix = $"kill-{Guid.NewGuid():N}";
         var expected = await ExpectedLinesAsync(20000, 7);
 
-        // Delivery runs while records arrive (about 5 s of them), writing an object per shard every second.
+        // Delivery runs while records arrive (about 10 s of them, once it is reading), writing an object per shard every second.
         int objectsAtKill;
         using (var first = RetailChild.Start(dir.Path, DeliverArgs(stream, prefix, "--buffer-interval", "1")))
-        using (var produce = RetailChild.Start(dir.Path, "produce", "--service-name", "kinesis", "--stream-name", stream, "--endpoint-url", Kinesis.ServiceUrl,
-            "--max-count", "20000", "--seed", "7", "--rate", "4000"))
         {
+            await first.WaitForStderrAsync("[INFO] delivering", ChildTimeout);
+            using var produce = RetailChild.Start(dir.Path, "produce", "--service-name", "kinesis", "--stream-name", stream, "--endpoint-url", Kinesis.ServiceUrl,
+                "--max-count", "20000", "--seed", "7", "--rate", "2000");
             using var timeout = new CancellationTokenSource(ChildTimeout);
             while ((objectsAtKill = await CountObjectsAsync(prefix)) < 2)
             {

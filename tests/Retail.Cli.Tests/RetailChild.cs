@@ -12,6 +12,7 @@ internal sealed class RetailChild : IDisposable
     private readonly Process _process;
     private readonly List<string> _stdout = [];
     private readonly StringBuilder _stderr = new();
+    private readonly List<(string Text, TaskCompletionSource Reached)> _stderrWaiters = [];
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -25,8 +26,19 @@ internal sealed class RetailChild : IDisposable
         };
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is null) _stderrClosed.TrySetResult();
-            else lock (_stderr) _stderr.AppendLine(e.Data);
+            if (e.Data is null)
+            {
+                _stderrClosed.TrySetResult();
+                lock (_stderr) foreach (var w in _stderrWaiters) w.Reached.TrySetException(new InvalidOperationException($"stderr closed without '{w.Text}': {_stderr}"));
+            }
+            else
+            {
+                lock (_stderr)
+                {
+                    _stderr.AppendLine(e.Data);
+                    foreach (var w in _stderrWaiters) if (e.Data.Contains(w.Text, StringComparison.Ordinal)) w.Reached.TrySetResult();
+                }
+            }
         };
     }
 
@@ -51,6 +63,18 @@ internal sealed class RetailChild : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    /// <summary>Completes once a line of stderr contains <paramref name="text"/> (fails if stderr closes first).</summary>
+    public Task WaitForStderrAsync(string text, TimeSpan timeout)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_stderr)
+        {
+            if (_stderr.ToString().Contains(text, StringComparison.Ordinal)) return Task.CompletedTask;
+            _stderrWaiters.Add((text, reached));
+        }
+        return reached.Task.WaitAsync(timeout);
     }
 
     public int Id => _process.Id;
