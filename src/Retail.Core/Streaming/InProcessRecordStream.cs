@@ -188,8 +188,7 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         for (int i = 0; i < records.Count; i++)
         {
             var r = records[i];
-            StreamRecordValidation.Validate(r);
-            total += r.Data.Length + Encoding.UTF8.GetByteCount(r.PartitionKey);
+            total += PutLimits.Kinesis.Validate(r);
             hashes[i] = Hash(r.PartitionKey);
         }
         if (total > StreamLimits.MaxBytesPerPut)
@@ -546,5 +545,5 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
 public static class StreamRecordValidation
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the Kinesis limit a record breaks (<see cref="PutLimits.Kinesis"/>).</summary>
-    public static void Validate(PutRecordsEntry record) => PutLimits.Kinesis.Validate(record);
+    public static void Validate(PutRecordsEntry record) => _ = PutLimits.Kinesis.Validate(record);
 }

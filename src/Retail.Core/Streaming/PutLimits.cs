@@ -69,13 +69,17 @@ public sealed record PutLimits
     public int SizeOf(PutRecordsEntry entry) =>
         entry.Data.Length + (CountsPartitionKey ? Encoding.UTF8.GetByteCount(entry.PartitionKey ?? "") : 0);
 
-    /// <summary>Throws <see cref="RecordTooLargeException"/> or <see cref="ArgumentException"/> naming the limit <paramref name="entry"/> breaks.</summary>
-    public void Validate(PutRecordsEntry entry)
+    /// <summary>
+    /// Throws <see cref="RecordTooLargeException"/> or <see cref="ArgumentException"/> naming the limit <paramref name="entry"/>
+    /// breaks; otherwise returns its size as the limits count it (<see cref="SizeOf"/>).
+    /// </summary>
+    public int Validate(PutRecordsEntry entry)
     {
         if (CountsPartitionKey && (string.IsNullOrEmpty(entry.PartitionKey) || entry.PartitionKey.Length > StreamLimits.MaxPartitionKeyLength))
             throw new ArgumentException($"A partition key must be 1 to {StreamLimits.MaxPartitionKeyLength} characters, got {entry.PartitionKey?.Length ?? 0}.", nameof(entry));
         int size = SizeOf(entry);
         if (size > MaxRecordBytes) throw new RecordTooLargeException(size, MaxRecordBytes, CountsPartitionKey, entry.Data);
+        return size;
     }
 }
 

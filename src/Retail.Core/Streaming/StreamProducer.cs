@@ -127,8 +127,7 @@ public sealed partial class StreamProducer : IAsyncDisposable
     public async ValueTask AddAsync(string partitionKey, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var entry = new PutRecordsEntry(partitionKey, data);
-        _limits.Validate(entry);
-        int size = _limits.SizeOf(entry);
+        int size = _limits.Validate(entry);
         bool full;
         lock (_lock) full = _batch.Count >= _maxRecords || _batchBytes + size > _maxBytes;
         if (full) await SendBatchAsync(cancellationToken).ConfigureAwait(false);

@@ -33,13 +33,8 @@ internal sealed class KinesisRecordStream : IRecordStream, IDisposable
 
     public PutLimits Limits { get; }
 
-    internal AwsJsonClient Client => _client;
-
-    public async ValueTask<IReadOnlyList<ShardDescription>> ListShardsAsync(CancellationToken cancellationToken = default)
-    {
-        var shards = await ListAsync(_client, StreamName, cancellationToken).ConfigureAwait(false);
-        return shards;
-    }
+    public async ValueTask<IReadOnlyList<ShardDescription>> ListShardsAsync(CancellationToken cancellationToken = default) =>
+        await ListAsync(_client, StreamName, cancellationToken).ConfigureAwait(false);
 
     internal static async Task<List<ShardDescription>> ListAsync(AwsJsonClient client, string streamName, CancellationToken ct)
     {

@@ -19,12 +19,10 @@ internal sealed partial class KinesisShardReader(KinesisRecordStream stream, str
     private string? _lastSequenceNumber;
     private long _lastCall = long.MinValue;
     private bool _waitLonger;
+    private long _behind;
     private ShardReadResult? _end;
 
     public string ShardId => shardId;
-
-    /// <summary>Iterators renewed after they expired (for tests and diagnostics).</summary>
-    public int IteratorsRenewed { get; private set; }
 
     public async Task OpenAsync(CancellationToken ct) => _iterator = await stream.GetShardIteratorAsync(shardId, start, ct).ConfigureAwait(false);
 
@@ -55,7 +53,6 @@ internal sealed partial class KinesisShardReader(KinesisRecordStream stream, str
             {
                 LogExpired(logger, stream.StreamName, shardId, _lastSequenceNumber);
                 _iterator = null;
-                IteratorsRenewed++;
                 _waitLonger = false;
                 continue;
             }
@@ -83,8 +80,6 @@ internal sealed partial class KinesisShardReader(KinesisRecordStream stream, str
             if (records.Count > 0) return new ShardReadResult(records, false) { MillisBehindLatest = _behind };
         }
     }
-
-    private long _behind;
 
     private async Task<string> RenewAsync(CancellationToken ct)
     {

@@ -17,8 +17,7 @@ internal static class PutBody
         long total = 0, estimate = 64 + streamName.Length;
         for (int i = 0; i < records.Count; i++)
         {
-            limits.Validate(records[i]);
-            total += limits.SizeOf(records[i]);
+            total += limits.Validate(records[i]);
             estimate += (records[i].Data.Length + 2) / 3 * 4 + 16 + (limits.CountsPartitionKey ? records[i].PartitionKey.Length * 6 + 20 : 0);
         }
         if (total > limits.MaxBytesPerPut)
