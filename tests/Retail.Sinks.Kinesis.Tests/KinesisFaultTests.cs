@@ -60,26 +60,38 @@ public abstract class KinesisFaultTests(KinesisEmulatorFixture fixture)
         Assert.Equal(KinesisPipeline.Sorted(lines), await KinesisPipeline.ReadAllAsync((IRecordStream)clean!));
     }
 
+    /// <summary>
+    /// Produces <paramref name="count"/> records, then delivers them, both over <paramref name="injector"/> (whose read faults puts never meet)
+    /// in reads of 100 records (so each shard takes many reads and meets the faults many times, not only at its start);
+    /// asserts the lake holds every record once and returns the consumer's stats.
+    /// </summary>
+    private async Task<StreamConsumerStats> DeliverThroughAsync(KinesisFaultInjector injector, int count, ulong seed)
+    {
+        var stream = await KinesisTestStreams.CreateAsync(fixture, 2, injector);
+        var lines = KinesisPipeline.Lines(count, seed);
+        await KinesisPipeline.ProduceAsync(stream, lines, FastRetries);
+        using var dir = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        var options = Delivery(stream);
+        options.MaxRecordsPerRead = 100;
+
+        var (delivery, consumer) = await KinesisPipeline.DeliverAsync(stream, store, lines.Count, options);
+
+        Assert.Equal(count, delivery.RecordsDelivered);
+        Assert.Equal(KinesisPipeline.Sorted(lines), await KinesisPipeline.LakeLinesAsync(store));
+        return consumer;
+    }
+
     [Fact]
     public async Task Deliver_GetRecordsThrottled_ConsumerBacksOffAndDeliversEverythingOnce()
     {
         var injector = new KinesisFaultInjector(seed: 5) { InnerHandler = new SocketsHttpHandler() };
         injector.ThrottleGetRecords = _ => injector.Draw() < 0.5; // seeded: half the reads, at random across both shards
-        var stream = await KinesisTestStreams.CreateAsync(fixture, 2, injector);
-        var lines = KinesisPipeline.Lines(2000, seed: 23);
-        await KinesisPipeline.ProduceAsync(stream, lines, FastRetries);
-        using var dir = new TempDir();
-        var store = new LocalFolderObjectStore(dir.Path);
 
-        // Small reads, so each shard takes many reads and meets the throttling many times.
-        var options = Delivery(stream);
-        options.MaxRecordsPerRead = 100;
-        var (delivery, consumer) = await KinesisPipeline.DeliverAsync(stream, store, lines.Count, options);
+        var consumer = await DeliverThroughAsync(injector, 2000, seed: 23);
 
         Assert.True(injector.InjectedGetRecordsThrottles > 5, $"{injector.InjectedGetRecordsThrottles} reads throttled");
         Assert.True(consumer.Retries >= injector.InjectedGetRecordsThrottles, $"{consumer.Retries} retries for {injector.InjectedGetRecordsThrottles} throttled reads");
-        Assert.Equal(2000, delivery.RecordsDelivered);
-        Assert.Equal(KinesisPipeline.Sorted(lines), await KinesisPipeline.LakeLinesAsync(store));
     }
 
     [Fact]
@@ -87,21 +99,11 @@ public abstract class KinesisFaultTests(KinesisEmulatorFixture fixture)
     {
         var injector = new KinesisFaultInjector(seed: 6) { InnerHandler = new SocketsHttpHandler() };
         injector.ExpireGetRecordsIterator = c => c.OperationNumber % 2 == 0;
-        var stream = await KinesisTestStreams.CreateAsync(fixture, 2, injector);
-        var lines = KinesisPipeline.Lines(3000, seed: 24);
-        await KinesisPipeline.ProduceAsync(stream, lines, FastRetries);
-        using var dir = new TempDir();
-        var store = new LocalFolderObjectStore(dir.Path);
 
-        // Small reads, so the iterator expires between records of one shard, not only at its start.
-        var options = Delivery(stream);
-        options.MaxRecordsPerRead = 100;
-        var (delivery, consumer) = await KinesisPipeline.DeliverAsync(stream, store, lines.Count, options);
+        var consumer = await DeliverThroughAsync(injector, 3000, seed: 24);
 
         Assert.True(injector.InjectedExpiredIterators > 10, $"{injector.InjectedExpiredIterators} iterators expired");
         Assert.Equal(0, consumer.Retries); // renewing an expired iterator is not a failure
-        Assert.Equal(3000, delivery.RecordsDelivered);
-        Assert.Equal(KinesisPipeline.Sorted(lines), await KinesisPipeline.LakeLinesAsync(store));
     }
 }
 
