@@ -3,9 +3,9 @@ using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Signing;
 
-namespace Retail.Sinks.Kinesis;
+namespace Retail.Sinks.Shared;
 
-/// <summary>The signed HTTP pipeline of the thin clients: SigV4 (AWSSDK.Core) over a transport without redirects or retries.</summary>
+/// <summary>The signed HTTP pipeline of the thin AWS clients (one source file, compiled into each AWS sink package as an internal type, as OpenTelemetry links its src/Shared files): SigV4 (AWSSDK.Core) over a transport without redirects or retries.</summary>
 internal static class AwsHttp
 {
     public static string DefaultRegion() =>
