@@ -10,7 +10,7 @@ namespace Retail.Hosting.Lambda;
 /// <summary>One shard's records of a Kinesis event, as the processors see them.</summary>
 /// <param name="StreamName">The stream, from the records' eventSourceARN.</param>
 /// <param name="ShardId">The shard, from the records' eventID (before ':').</param>
-/// <param name="Records">The records, in the event's order.</param>
+/// <param name="Records">The records, in the event's order (BatchInvocation processes them in sequence order).</param>
 /// <param name="UndecodableRecords">How many of them had data that is not valid base64 (see <see cref="UndecodableData"/>).</param>
 internal sealed record ShardRecords(string StreamName, string ShardId, IReadOnlyList<StreamRecord> Records, int UndecodableRecords);
 
@@ -35,6 +35,7 @@ internal static class KinesisBatches
         if (kinesisEvent?.Records is not { } records)
             throw new InvalidKinesisEventException("The event is not a Kinesis event: it has no \"Records\" array.");
         var groups = new List<(string Stream, string Shard, List<StreamRecord> Records, int Undecodable)>();
+        var seen = new HashSet<(string, string)>();
         for (int i = 0; i < records.Count; i++)
         {
             var r = records[i] ?? throw new InvalidKinesisEventException($"Records[{i}] is null.");
@@ -60,8 +61,8 @@ internal static class KinesisBatches
                 g = groups.Count - 1;
             }
             var group = groups[g];
-            if (group.Records.Count > 0 && SequenceNumbers.Compare(group.Records[^1].SequenceNumber, seq) >= 0)
-                throw new InvalidKinesisEventException($"Records[{i}] (shard {shard}) has sequence number {seq}, not after the previous record's {group.Records[^1].SequenceNumber}: a shard's records come in sequence order.");
+            if (!seen.Add((shard, seq)))
+                throw new InvalidKinesisEventException($"Records[{i}] repeats shard {shard}'s sequence number {seq}.");
             group.Records.Add(new StreamRecord(shard, seq, k.PartitionKey ?? "", arrival, data));
             if (!decoded) groups[g] = group with { Undecodable = group.Undecodable + 1 };
         }
@@ -90,7 +91,7 @@ internal static class KinesisBatches
         // A consumer ARN (enhanced fan-out) is stream/NAME/consumer/…: the stream is the segment after stream/.
         int slash = name.IndexOf('/', StringComparison.Ordinal);
         if (slash >= 0) name = name[..slash];
-        if (name.Length == 0 || name.Length > 128 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')))
+        if (name.Length == 0 || name.Length > 128 || name is "." or ".." || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')))
             throw new InvalidKinesisEventException($"Records[{index}] has eventSourceARN '{arn}', whose stream name is not a Kinesis stream name.");
         return name;
     }

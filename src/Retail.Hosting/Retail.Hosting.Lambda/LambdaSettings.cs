@@ -80,8 +80,11 @@ internal sealed class LambdaSettings
         if (!string.IsNullOrWhiteSpace(endpoint))
         {
             endpoint = endpoint.Trim();
-            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.UserInfo.Length > 0)
-                throw new LambdaSettingException("RETAIL_S3_ENDPOINT_URL", $"RETAIL_S3_ENDPOINT_URL '{endpoint}' is not an absolute http:// or https:// URL (without credentials in it).");
+            bool parsed = Uri.TryCreate(endpoint, UriKind.Absolute, out var url);
+            if (parsed && url!.UserInfo.Length > 0) // never echo what may be a password
+                throw new LambdaSettingException("RETAIL_S3_ENDPOINT_URL", $"RETAIL_S3_ENDPOINT_URL must be a URL without credentials in it (user:password@ of {url.Scheme}://…@{url.Authority}): credentials come from the AWS SDK's chain.");
+            if (!parsed || url!.Scheme is not ("http" or "https"))
+                throw new LambdaSettingException("RETAIL_S3_ENDPOINT_URL", $"RETAIL_S3_ENDPOINT_URL '{endpoint}' is not an absolute http:// or https:// URL.");
             lake.ServiceUrl = endpoint; // path-style, WHEN_REQUIRED checksums and no chunked encoding follow from it
         }
 
