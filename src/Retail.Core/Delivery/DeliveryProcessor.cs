@@ -99,7 +99,7 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
         public bool Written { get; set; }
     }
 
-    private sealed class ShardWorker : IShardProcessor
+    private sealed class ShardWorker : IShardProcessor, IShardProgress
     {
         private readonly DeliveryProcessor engine;
         private readonly string shardId;
@@ -126,6 +126,12 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
         }
 
         public int BufferedRecords => _buffers.Values.Sum(b => b.Records);
+
+        Checkpoint? IShardProgress.Durable => Durable();
+
+        /// <summary>Records past the durable position whose objects are written (or were before a restart).</summary>
+        public IReadOnlyCollection<string> StoredPastDurable() =>
+            _pending.Where(p => p.Buffer is null || p.Buffer.Written).Select(p => p.Sequence).ToHashSet(StringComparer.Ordinal);
 
         public TimeSpan? NextDeadline
         {
@@ -251,16 +257,7 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
         {
             _json ??= new Utf8JsonWriter(data, RetailJson.WriterOptions);
             _json.Reset(data);
-            _json.WriteStartObject();
-            _json.WriteNumber("attemptsMade", 1);
-            _json.WriteNumber("arrivalTimestamp", record.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds());
-            _json.WriteString("errorCode", "Retail.ProcessingFailed");
-            _json.WriteString("errorMessage", reason);
-            _json.WriteNumber("attemptEndingTimestamp", engine._time.GetUtcNow().ToUnixTimeMilliseconds());
-            _json.WriteBase64String("rawData", record.Data.Span);
-            _json.WriteString("sourceShardId", record.ShardId);
-            _json.WriteString("sourceSequenceNumber", record.SequenceNumber);
-            _json.WriteEndObject();
+            FirehoseErrorRecord.Write(_json, record, 1, "Retail.ProcessingFailed", reason, engine._time.GetUtcNow());
             _json.Flush();
             data.Write("\n"u8);
         }
