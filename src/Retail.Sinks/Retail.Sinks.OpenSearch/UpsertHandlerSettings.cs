@@ -119,6 +119,7 @@ public sealed class UpsertHandlerSettings
             IdMode = Choice("RETAIL_ID_MODE", Get("RETAIL_ID_MODE"), DocumentIdMode.SourcePosition,
                 ("source-position", DocumentIdMode.SourcePosition), ("business-key", DocumentIdMode.BusinessKey), ("workshop-md5", DocumentIdMode.WorkshopMd5Prefix)),
         };
+        speed.DocumentTypeName = os.TypeName;
         if (Get("REQUIRED_FIELDS") is { } required)
         {
             var fields = required.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
