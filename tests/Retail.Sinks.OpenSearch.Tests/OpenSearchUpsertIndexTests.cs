@@ -336,6 +336,9 @@ public class OpenSearchUpsertIndexTests
             Assert.StartsWith($"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{date[..8]}/eu-west-1/{service}/aws4_request, SignedHeaders=", auth, StringComparison.Ordinal);
             Assert.Matches("Signature=[0-9a-f]{64}$", auth);
             Assert.DoesNotContain("wJalrXUtnFEMI", auth, StringComparison.Ordinal);
+            // The payload hash the signature covers is the body's (OpenSearch Serverless requires the header).
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(r.Body)), r.Headers["X-Amz-Content-SHA256"]);
+            Assert.Contains("x-amz-content-sha256", auth, StringComparison.Ordinal);
         });
     }
 
