@@ -76,6 +76,28 @@ public sealed class UpsertToESTests
     }
 
     [Fact]
+    public async Task HandleAsync_OnOpenSearchFake_FivePercentThrottledOnePercentRejected_IndexesOrDeadLettersEachRecordOnce()
+    {
+        await using var fake = await OpenSearchLoopbackFake.StartAsync();
+        fake.ThrottleFraction = 0.05;
+        var sales = TestEvents.Sales(2_000, seed: 21);
+        var records = TestEvents.Records(sales);
+        var rejected = sales.Where((_, i) => i % 100 == 42).Select(s => JsonDocument.Parse(s).RootElement.GetProperty("Invoice").GetString()!).ToHashSet();
+        fake.RejectWhen = (_, _, source) => rejected.Contains((string)source["Invoice"]!);
+        using var dir = new TempDir();
+        var lake = new LocalFolderObjectStore(dir.Path);
+        var handler = Handler(fake, lake);
+
+        var response = Encoding.UTF8.GetString(await handler.HandleAsync(Invocation(TestEvents.Kinesis(Stream, Shard, records)), CancellationToken.None));
+
+        Assert.Empty(TestEvents.BatchItemFailures(response));
+        Assert.True(fake.ThrottledItems > 0);
+        Assert.Equal(sales.Count - rejected.Count, fake.Documents("retail").Count);
+        var deadLettered = (await Lake.LinesAsync(lake, "error-json/")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("sourceSequenceNumber").GetString()!).Order().ToList();
+        Assert.Equal(records.Where((_, i) => i % 100 == 42).Select(r => r.SequenceNumber).Order().ToList(), deadLettered);
+    }
+
+    [Fact]
     public async Task HandleAsync_OnOpenSearchFake_ServiceUnavailableUntilTheDeadline_ListsEveryUnsafeSequenceNumber()
     {
         await using var fake = await OpenSearchLoopbackFake.StartAsync();
