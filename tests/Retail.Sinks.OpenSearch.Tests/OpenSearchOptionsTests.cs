@@ -108,6 +108,31 @@ public class OpenSearchOptionsTests
     }
 
     [Fact]
+    public async Task AddOpenSearchUpsert_SigV4_OnOpenSearchFake_EveryRequestSignedThroughTheFactoryPipeline()
+    {
+        // SigV4 is the default: the signer sits in IHttpClientFactory's pipeline, with the SDK's default credential chain
+        // (the environment's keys here; every test of this process that sets them sets the same dummy ones).
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "AKIDRETAILTEST");
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "retail-test-secret");
+        string keyId = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")!;
+        await using var fake = await OpenSearchLoopbackFake.StartAsync();
+        var services = new ServiceCollection();
+        new TestRetailBuilder(services).AddOpenSearchUpsert(o =>
+        {
+            o.Endpoint = fake.Url.ToString();
+            o.Region = "eu-west-1";
+        });
+        await using var sp = services.BuildServiceProvider();
+        var index = sp.GetRequiredService<IUpsertIndex>();
+
+        Assert.Equal(0, (await index.UpsertAsync(TestRecords.Three())).FailedCount);
+        Assert.Equal(3, await index.CountAsync());
+        Assert.NotEmpty(fake.Requests);
+        Assert.All(fake.Requests, r => Assert.StartsWith($"AWS4-HMAC-SHA256 Credential={keyId}/", r.Headers["Authorization"], StringComparison.Ordinal));
+        Assert.All(fake.Requests, r => Assert.Contains("/eu-west-1/es/aws4_request", r.Headers["Authorization"], StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AddOpenSearchUpsert_Named_OnOpenSearchFake_KeyedIndexWithItsOwnOptions()
     {
         await using var fake = await OpenSearchLoopbackFake.StartAsync();

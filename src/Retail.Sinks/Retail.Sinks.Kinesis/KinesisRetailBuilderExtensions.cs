@@ -84,8 +84,7 @@ public static class KinesisRetailBuilderExtensions
 
     private static SocketsHttpHandler Transport() => new() { AllowAutoRedirect = false, AutomaticDecompression = System.Net.DecompressionMethods.None };
 
-    private static SigV4SigningHandler Signer(string region, string service) =>
-        new(AwsHttp.DefaultCredentials(), RegionEndpoint.GetBySystemName(region), service, null);
+    private static DelegatingHandler Signer(string region, string service) => AwsHttp.CreateFactorySigner(service, region);
 
     private static ILogger Logger<T>(IServiceProvider sp) => sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(T).FullName!) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 }

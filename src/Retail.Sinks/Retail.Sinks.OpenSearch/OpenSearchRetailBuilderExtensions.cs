@@ -51,7 +51,7 @@ public static class OpenSearchRetailBuilderExtensions
             {
                 var o = Get(sp, name);
                 return o.Auth == OpenSearchAuth.SigV4
-                    ? new SigV4SigningHandler(AwsHttp.DefaultCredentials(), RegionEndpoint.GetBySystemName(o.Region), o.SigningService, null)
+                    ? AwsHttp.CreateFactorySigner(o.SigningService, o.Region)
                     : new PassThrough();
             });
     }

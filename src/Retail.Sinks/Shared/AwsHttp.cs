@@ -37,6 +37,42 @@ internal static class AwsHttp
     /// <summary>The SDK's default credential chain, resolved at the first request.</summary>
     public static AWSCredentials DefaultCredentials() => new DefaultChainCredentials();
 
+    /// <summary>
+    /// A SigV4 signer for an <c>IHttpClientFactory</c> pipeline (<c>AddHttpMessageHandler</c>), which refuses a handler
+    /// that already has an inner handler — and <see cref="SigV4SigningHandler"/> always makes itself one. This handler has
+    /// none of its own: it signs with a <see cref="SigV4SigningHandler"/> whose inner handler hands the signed request
+    /// back to this handler's inner handler (the factory's transport).
+    /// </summary>
+    public static DelegatingHandler CreateFactorySigner(string service, string region, AWSCredentials? credentials = null) =>
+        new FactorySigner(credentials ?? DefaultCredentials(), RegionEndpoint.GetBySystemName(region), service);
+
+    private sealed class FactorySigner : DelegatingHandler
+    {
+        private readonly HttpMessageInvoker _signer;
+
+        public FactorySigner(AWSCredentials credentials, RegionEndpoint region, string service) =>
+            _signer = new HttpMessageInvoker(new SigV4SigningHandler(credentials, region, service, new Forward(this)), disposeHandler: true);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            _signer.SendAsync(request, cancellationToken);
+
+        private Task<HttpResponseMessage> SendSignedAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            base.SendAsync(request, cancellationToken);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _signer.Dispose();
+            base.Dispose(disposing);
+        }
+
+        /// <summary>The signer's inner handler: the signed request goes on down the factory's pipeline.</summary>
+        private sealed class Forward(FactorySigner outer) : HttpMessageHandler
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+                outer.SendSignedAsync(request, cancellationToken);
+        }
+    }
+
     /// <summary>A caller's handler: used, never disposed (the caller keeps owning it, and may share it between clients).</summary>
     private sealed class Borrowed(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
