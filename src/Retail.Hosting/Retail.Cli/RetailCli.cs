@@ -14,6 +14,7 @@ internal static class RetailCli
         root.Subcommands.Add(CompactCommand.Create(stdout, stderr));
         root.Subcommands.Add(ConsumeCommand.Create(stdout, stderr));
         root.Subcommands.Add(DeliverCommand.Create(stdout, stderr));
+        root.Subcommands.Add(UpsertCommand.Create(stdout, stderr));
         root.Subcommands.Add(StreamCommand.Create(stdout, stderr));
         root.Subcommands.Add(DashboardsCommand.Create(stdout, stderr));
         // --help and --version are what the user asked for: stdout. Usage errors go to stderr.
