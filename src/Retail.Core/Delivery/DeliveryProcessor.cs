@@ -251,16 +251,7 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
         {
             _json ??= new Utf8JsonWriter(data, RetailJson.WriterOptions);
             _json.Reset(data);
-            _json.WriteStartObject();
-            _json.WriteNumber("attemptsMade", 1);
-            _json.WriteNumber("arrivalTimestamp", record.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds());
-            _json.WriteString("errorCode", "Retail.ProcessingFailed");
-            _json.WriteString("errorMessage", reason);
-            _json.WriteNumber("attemptEndingTimestamp", engine._time.GetUtcNow().ToUnixTimeMilliseconds());
-            _json.WriteBase64String("rawData", record.Data.Span);
-            _json.WriteString("sourceShardId", record.ShardId);
-            _json.WriteString("sourceSequenceNumber", record.SequenceNumber);
-            _json.WriteEndObject();
+            FirehoseErrorRecord.Write(_json, record, 1, "Retail.ProcessingFailed", reason, engine._time.GetUtcNow());
             _json.Flush();
             data.Write("\n"u8);
         }

@@ -2,7 +2,8 @@ namespace Retail.Indexing;
 
 /// <summary>
 /// The speed layer: a document index that records are upserted into as they stream in (the
-/// workshop's <c>UpsertToES</c>). Implementation: DuckDB (embedded, Retail.Sinks.DuckDb).
+/// workshop's <c>UpsertToES</c>). Implementations: DuckDB (embedded, Retail.Sinks.DuckDb) and OpenSearch
+/// <c>_bulk</c> (Retail.Sinks.OpenSearch).
 /// Items can fail one by one; the caller (Core's engine) owns retries.
 /// </summary>
 public interface IUpsertIndex
@@ -33,8 +34,14 @@ public readonly record struct IndexDocument(string Id, RetailTransaction Record)
 /// <param name="Retryable">Whether trying again may succeed (throttling, a 5xx), as opposed to a rejected document.</param>
 public readonly record struct UpsertItemResult(string Id, string? Error, bool Retryable)
 {
-    /// <summary>True when the document was stored.</summary>
+    /// <summary>True when the document was stored (or, for a create, was already there).</summary>
     public bool Succeeded => Error is null;
+
+    /// <summary>The service's error type when it failed (OpenSearch's <c>error.type</c> such as <c>mapper_parsing_exception</c>, or e.g. <c>http_503</c>); null otherwise.</summary>
+    public string? ErrorType { get; init; }
+
+    /// <summary>The index the document was sent to (with index rotation, the rotated name); null when the index has one name.</summary>
+    public string? IndexName { get; init; }
 }
 
 /// <summary>Outcome of an upsert.</summary>

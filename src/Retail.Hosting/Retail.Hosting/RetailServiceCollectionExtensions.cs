@@ -117,17 +117,23 @@ public static class RetailServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>The speed layer: upserts from the <see cref="IRecordStream"/> into the <see cref="IUpsertIndex"/>.</summary>
+    /// <summary>
+    /// The speed layer: upserts from the <see cref="IRecordStream"/> into the <see cref="IUpsertIndex"/>; its dead letters
+    /// (records that cannot be decoded, documents the index rejects) go to the registered <see cref="IObjectStore"/>,
+    /// under the error prefix of the builder's lake, when one is registered.
+    /// </summary>
     public static IRetailBuilder AddSpeedLayer(this IRetailBuilder builder, Action<SpeedLayerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<SpeedLayerOptions>, SpeedLayerLakeDefaults>());
         AddValidated(builder.Services, Options.DefaultName, configure ?? (_ => { }), o => o.Validate());
         builder.Services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SpeedLayerOptions>>().Value;
             RegisterConsumer(sp, options.ConsumerName);
             return new SpeedLayerEngine(sp.GetRequiredService<IRecordStream>(), sp.GetRequiredService<IUpsertIndex>(), sp.GetRequiredService<ICheckpointStore>(),
-                options, sp.GetRequiredService<IRecordDecoder>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger<SpeedLayerEngine>());
+                options, sp.GetRequiredService<IRecordDecoder>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger<SpeedLayerEngine>(),
+                sp.GetService<IObjectStore>());
         });
         return builder;
     }
@@ -158,6 +164,14 @@ public static class RetailServiceCollectionExtensions
         public void Configure(DeliveryOptions options) => options.UseLake(lake.Value);
 
         public void Configure(string? name, DeliveryOptions options) => Configure(options);
+    }
+
+    /// <summary>The speed layer's dead letters go to the builder's one lake's error prefix; the caller's changes follow.</summary>
+    private sealed class SpeedLayerLakeDefaults(IOptions<RetailLakeDefinition> lake) : IConfigureNamedOptions<SpeedLayerOptions>
+    {
+        public void Configure(SpeedLayerOptions options) => options.UseLake(lake.Value);
+
+        public void Configure(string? name, SpeedLayerOptions options) => Configure(options);
     }
 
     private static void RegisterConsumer(IServiceProvider sp, string consumer)
