@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Retail.Delivery;
 using Retail.Indexing;
 using Retail.Sinks.OpenSearch;
 using Retail.Storage;
@@ -45,21 +46,21 @@ internal static class UpsertCommand
         });
         var index = Flag("--index", "ES_INDEX", "The index (default retail).");
         var auth = Flag("--auth", "ES_AUTH", "sigv4 (default: AWS credentials from the SDK's default chain), basic (--username and ES_PASSWORD; the workshop's CDK domain) or none.");
-        auth.AcceptOnlyFromAmong("sigv4", "basic", "none");
+        OneOf(auth, "sigv4", "basic", "none");
         var username = Flag("--username", "ES_USERNAME", "The basic-auth user (--auth basic).");
         var password = Flag("--password", "ES_PASSWORD", "The basic-auth password. Prefer ES_PASSWORD: a flag is visible to every user of the machine in the process list.");
         var idMode = Flag("--id-mode", "RETAIL_ID_MODE", "How documents are named: source-position (default: the record's stream, shard and sequence number; nothing collides), business-key (REQUIRED_FIELDS) or workshop-md5 (the workshop's md5[:8] of the key, which collides).");
-        idMode.AcceptOnlyFromAmong("source-position", "business-key", "workshop-md5");
+        OneOf(idMode, "source-position", "business-key", "workshop-md5");
         var requiredFields = Flag("--required-fields", "REQUIRED_FIELDS", "The key fields every record must have, comma-separated (default Invoice,StockCode,Customer_ID); a record without one goes to the error output.");
         var osRegion = Flag("--opensearch-region", "REGION_NAME", "The domain's region for SigV4 (default: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).");
         var service = Flag("--signing-service", "RETAIL_OPENSEARCH_SERVICE", "es (a managed domain; default) or aoss (OpenSearch Serverless).");
-        service.AcceptOnlyFromAmong("es", "aoss");
+        OneOf(service, "es", "aoss");
         var rotation = Flag("--index-rotation", "RETAIL_INDEX_ROTATION", "none (default), hour, day, week or month: Firehose's index rotation (retail-2026-12-02, …).");
-        rotation.AcceptOnlyFromAmong("none", "hour", "day", "week", "month");
+        OneOf(rotation, "none", "hour", "day", "week", "month");
         var action = Flag("--bulk-action", "RETAIL_BULK_ACTION", "index (default: replace), create (keep the first; a second is already indexed) or update (doc_as_upsert).");
-        action.AcceptOnlyFromAmong("index", "create", "update");
+        OneOf(action, "index", "create", "update");
         var refresh = Flag("--refresh", "RETAIL_REFRESH", "The refresh policy of each bulk request: none (default), true or wait_for.");
-        refresh.AcceptOnlyFromAmong("none", "true", "wait_for");
+        OneOf(refresh, "none", "true", "wait_for");
         Setting[] settings =
         [
             new("ES_HOST", url), new("ES_INDEX", index), new("ES_AUTH", auth), new("ES_USERNAME", username), new("ES_PASSWORD", password),
@@ -123,6 +124,17 @@ internal static class UpsertCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Refuses a value not among <paramref name="values"/>, naming the flag (the environment's values are checked by the handler's settings).</summary>
+    private static void OneOf(Option<string?> option, params string[] values)
+    {
+        option.HelpName = string.Join('|', values);
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } v && !values.Contains(v, StringComparer.OrdinalIgnoreCase))
+                r.AddError($"{option.Name} must be one of {string.Join(", ", values)}, got '{v}'.");
+        });
     }
 
     private static Option<string?> Flag(string name, string variable, string description) =>
