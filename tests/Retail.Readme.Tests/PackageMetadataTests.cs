@@ -18,8 +18,15 @@ public sealed class PackageMetadataTests(PackedLibraries packed)
     private static readonly string[] TechnologyTags =
         ["kinesis", "firehose", "athena", "opensearch", "elasticsearch", "kibana", "s3", "lambda", "dynamodb", "quicksight", "aws", "cdk", "parquet", "duckdb"];
 
-    /// <summary>Technologies a package serves beside the one it is named for (Firehose's PutRecordBatch shares the Kinesis package: one dependency, AWSSDK.Core).</summary>
-    private static readonly Dictionary<string, string[]> AlsoFor = new(StringComparer.Ordinal) { ["Retail.Sinks.Kinesis"] = ["firehose"] };
+    /// <summary>
+    /// Technologies a package serves beside the one it is named for (Firehose's PutRecordBatch shares the Kinesis package:
+    /// one dependency, AWSSDK.Core; the OpenSearch bulk client speaks Elasticsearch's <c>_bulk</c> API, which OpenSearch kept).
+    /// </summary>
+    private static readonly Dictionary<string, string[]> AlsoFor = new(StringComparer.Ordinal)
+    {
+        ["Retail.Sinks.Kinesis"] = ["firehose"],
+        ["Retail.Sinks.OpenSearch"] = ["elasticsearch"],
+    };
 
     public static TheoryData<string> Libraries
     {

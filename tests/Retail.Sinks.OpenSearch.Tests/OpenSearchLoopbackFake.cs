@@ -51,6 +51,7 @@ public sealed class OpenSearchLoopbackFake : IAsyncDisposable
     private readonly Dictionary<string, JsonNode> _templates = new(StringComparer.Ordinal);
     private readonly HashSet<string> _throttled = new(StringComparer.Ordinal);
     private readonly Queue<int> _failures = new();
+    private readonly Dictionary<string, int> _writes = new(StringComparer.Ordinal);
     private readonly List<FakeRequest> _requests = [];
     private long _autoId;
 
@@ -130,6 +131,18 @@ public sealed class OpenSearchLoopbackFake : IAsyncDisposable
     public long TotalDocuments
     {
         get { lock (_lock) return _indices.Values.Sum(d => (long)d.Count); }
+    }
+
+    /// <summary>How many times a bulk item stored (created, replaced or merged) the document <paramref name="id"/> of <paramref name="index"/>.</summary>
+    public int Writes(string index, string id)
+    {
+        lock (_lock) return _writes.TryGetValue(index + "\n" + id, out int n) ? n : 0;
+    }
+
+    /// <summary>Bulk items that stored a document, over every index.</summary>
+    public long TotalWrites
+    {
+        get { lock (_lock) return _writes.Values.Sum(n => (long)n); }
     }
 
     /// <summary>The body of the index template <paramref name="name"/>, or null.</summary>
@@ -351,6 +364,7 @@ public sealed class OpenSearchLoopbackFake : IAsyncDisposable
                             item["result"] = exists ? "updated" : "created";
                             break;
                     }
+                    if (status is 200 or 201 && action != "delete") _writes[key] = _writes.GetValueOrDefault(key) + 1;
                     if (docs.Count == 0) _indices.Remove(index);
                 }
                 item["status"] = status;

@@ -99,7 +99,7 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
         public bool Written { get; set; }
     }
 
-    private sealed class ShardWorker : IShardProcessor
+    private sealed class ShardWorker : IShardProcessor, IShardProgress
     {
         private readonly DeliveryProcessor engine;
         private readonly string shardId;
@@ -126,6 +126,12 @@ public sealed partial class DeliveryProcessor : IBatchProcessor
         }
 
         public int BufferedRecords => _buffers.Values.Sum(b => b.Records);
+
+        Checkpoint? IShardProgress.Durable => Durable();
+
+        /// <summary>Records past the durable position whose objects are written (or were before a restart).</summary>
+        public IReadOnlyCollection<string> StoredPastDurable() =>
+            _pending.Where(p => p.Buffer is null || p.Buffer.Written).Select(p => p.Sequence).ToHashSet(StringComparer.Ordinal);
 
         public TimeSpan? NextDeadline
         {

@@ -219,8 +219,9 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
     /// <summary>A record that goes to the dead-letter output, and why.</summary>
     private readonly record struct DeadLetter(StreamRecord Record, string ErrorCode, string Reason, int Attempts, FirehoseErrorRecord.OpenSearchTarget? Target);
 
-    private sealed class Shard(SpeedLayerProcessor engine, ShardProcessorContext context) : IShardProcessor
+    private sealed class Shard(SpeedLayerProcessor engine, ShardProcessorContext context) : IShardProcessor, IShardProgress
     {
+        private readonly HashSet<string> _stored = new(StringComparer.Ordinal); // records of the open batch already indexed
         private readonly List<IndexDocument> _docs = new(Math.Min(engine._options.MaxBatchDocuments, 10_000));
         private readonly List<StreamRecord> _sources = new(Math.Min(engine._options.MaxBatchDocuments, 10_000)); // _docs[i] came from _sources[i]
         private readonly List<DeadLetter> _dead = [];
@@ -229,6 +230,10 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
         private string? _beforeBatch = context.Checkpoint?.SequenceNumber; // the last record before the open batch's first
 
         public int BufferedRecords => _docs.Count + _dead.Count;
+
+        Checkpoint? IShardProgress.Durable => Durable();
+
+        public IReadOnlyCollection<string> StoredPastDurable() => BufferedRecords == 0 ? [] : [.. _stored];
 
         public TimeSpan? NextDeadline
         {
@@ -287,6 +292,7 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
             _docs.Clear();
             _sources.Clear();
             _dead.Clear();
+            _stored.Clear();
             return ValueTask.CompletedTask;
         }
 
@@ -299,7 +305,7 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
         {
             if (_docs.Count > 0)
             {
-                var rejected = await engine.UpsertAsync(context, _docs, _sources, ct).ConfigureAwait(false);
+                var rejected = await engine.UpsertAsync(context, _docs, _sources, _stored, ct).ConfigureAwait(false);
                 _docs.Clear();
                 _sources.Clear();
                 _dead.AddRange(rejected);
@@ -309,6 +315,7 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
                 await engine.WriteDeadLettersAsync(context, _dead, ct).ConfigureAwait(false);
                 _dead.Clear();
             }
+            _stored.Clear();
         }
 
         /// <summary>Everything taken is stored (or dead-lettered) up to the open batch's first record.</summary>
@@ -319,8 +326,12 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
         }
     }
 
-    /// <summary>Upserts <paramref name="docs"/>, retrying what fails retryably; returns the documents rejected for good.</summary>
-    private async Task<List<DeadLetter>> UpsertAsync(ShardProcessorContext context, IReadOnlyList<IndexDocument> docs, IReadOnlyList<StreamRecord> sources, CancellationToken ct)
+    /// <summary>
+    /// Upserts <paramref name="docs"/>, retrying what fails retryably; returns the documents rejected for good. The
+    /// sequence numbers of the documents indexed go into <paramref name="stored"/> as they are, so a failure later in the
+    /// batch can tell them from the rest.
+    /// </summary>
+    private async Task<List<DeadLetter>> UpsertAsync(ShardProcessorContext context, IReadOnlyList<IndexDocument> docs, IReadOnlyList<StreamRecord> sources, HashSet<string> stored, CancellationToken ct)
     {
         var rejected = new List<DeadLetter>();
         List<int> pending = [.. Enumerable.Range(0, docs.Count)];
@@ -353,6 +364,7 @@ public sealed partial class SpeedLayerProcessor : IBatchProcessor
                     {
                         Stats.Upserted(1);
                         DocsOut.Add(1);
+                        stored.Add(sources[pending[i]].SequenceNumber);
                     }
                     else if (item.Retryable && FailureClassification.IsPermanent(item.Error, out string? cause))
                     {

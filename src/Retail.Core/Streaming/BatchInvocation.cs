@@ -16,7 +16,8 @@ public static class BatchInvocation
     /// <summary>
     /// Processes and flushes <paramref name="records"/> of one shard. A failure of the processor or of the checkpoint
     /// store, or <paramref name="cancellationToken"/> (the invocation's deadline), is not thrown: it is returned in
-    /// <see cref="BatchInvocationResult.Failure"/>, with every record after the last durable position listed as failed.
+    /// <see cref="BatchInvocationResult.Failure"/>, with the records not safely stored listed as failed: every record after
+    /// the last durable position, less those a processor implementing <see cref="IShardProgress"/> says are stored.
     /// </summary>
     /// <param name="processor">The processor (delivery, speed layer, …).</param>
     /// <param name="streamName">The stream the records come from (it goes into object keys and document ids).</param>
@@ -43,6 +44,7 @@ public static class BatchInvocation
 
         Checkpoint? saved = null;
         Checkpoint? durable = null;
+        IReadOnlyCollection<string> stored = [];
         Exception? failure = null;
         int skipped = 0;
         try
@@ -54,19 +56,36 @@ public static class BatchInvocation
             var shard = await processor.OpenShardAsync(new ShardProcessorContext(streamName, shardId, saved), cancellationToken).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
-                if (fresh.Count > 0) durable = await shard.ProcessAsync(new ShardBatch(fresh), cancellationToken).ConfigureAwait(false) ?? durable;
-                durable = await shard.FlushAsync(cancellationToken).ConfigureAwait(false) ?? durable;
+                try
+                {
+                    if (fresh.Count > 0) durable = await shard.ProcessAsync(new ShardBatch(fresh), cancellationToken).ConfigureAwait(false) ?? durable;
+                    durable = await shard.FlushAsync(cancellationToken).ConfigureAwait(false) ?? durable;
+                }
+#pragma warning disable CA1031 // Reported in the result, with what the processor made durable before it failed.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    failure = e;
+                    if (shard is IShardProgress progress)
+                    {
+                        durable = progress.Durable ?? durable;
+                        stored = progress.StoredPastDurable();
+                    }
+                }
             }
             if (checkpoints is not null && durable is not null && !durable.SamePosition(saved))
             {
                 try
                 {
-                    await checkpoints.SaveAsync(consumerName!, shardId, durable, cancellationToken).ConfigureAwait(false);
+                    // Past the deadline, still save what is durable, but only briefly: the invocation must answer in time.
+                    using var late = cancellationToken.IsCancellationRequested ? new CancellationTokenSource(TimeSpan.FromSeconds(2)) : null;
+                    await checkpoints.SaveAsync(consumerName!, shardId, durable, late?.Token ?? cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
                     // The work is stored, but without its checkpoint a retry must redo it from the saved one.
                     durable = saved;
+                    stored = [];
                     throw;
                 }
             }
@@ -75,14 +94,31 @@ public static class BatchInvocation
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            failure = e;
+            failure ??= e;
         }
         string? through = durable?.SequenceNumber;
-        var failed = ordered.Where(r => SequenceNumbers.Compare(r.SequenceNumber, through) > 0).Select(r => r.SequenceNumber).ToList();
+        var failed = ordered.Where(r => SequenceNumbers.Compare(r.SequenceNumber, through) > 0 && !stored.Contains(r.SequenceNumber)).Select(r => r.SequenceNumber).ToList();
         if (failure is null && failed.Count > 0)
             failure = new InvalidOperationException($"The processor flushed but reported shard {shardId} durable only through {through ?? "nothing"}; {failed.Count} records are not safely stored.");
         return new BatchInvocationResult(failed, skipped, failure);
     }
+}
+
+/// <summary>
+/// Optional for an <see cref="IShardProcessor"/>: what is durable now — also after a call that failed or was cancelled
+/// midway — so that <see cref="BatchInvocation"/> checkpoints it and reports as failed exactly the records that are not
+/// stored. The delivery and speed-layer processors implement it.
+/// </summary>
+public interface IShardProgress
+{
+    /// <summary>The position (with the processor's state) through which every record taken is durable now; null while nothing is.</summary>
+    Checkpoint? Durable { get; }
+
+    /// <summary>
+    /// The sequence numbers of records taken past <see cref="Durable"/> that are stored all the same (their documents were
+    /// indexed, or their objects written, before a later part of the batch failed).
+    /// </summary>
+    IReadOnlyCollection<string> StoredPastDurable();
 }
 
 /// <summary>Outcome of <see cref="BatchInvocation.RunAsync"/>.</summary>

@@ -233,7 +233,7 @@ internal static class DemoCommand
             ("JSON table rows", Text(row[0])),
             ("revenue (JSON / Parquet)", $"{Text(row[1])} / {Text(row[3])}"),
             ("speed-layer documents", documents.ToString("N0", CultureInfo.InvariantCulture)),
-            ("speed-layer invalid / rejected", $"{speed.Stats.RecordsInvalid:N0} / {speed.Stats.DocumentsRejected:N0}"),
+            ("speed-layer invalid / rejected (dead letters)", $"{speed.Stats.RecordsInvalid:N0} / {speed.Stats.DocumentsRejected:N0} ({speed.Stats.DocumentsDeadLettered:N0} under error-json/…/AmazonOpenSearchService-failed/)"),
             ("compaction: hours / failed", $"{report.Hours.Count} / {report.FailedHours}"),
         };
         foreach (var (name, value) in summary) await output.WriteLineAsync($"{name,-48} {value}").ConfigureAwait(false);

@@ -359,12 +359,8 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
     private static string Describe(string? type, string? reason) =>
         type is null && reason is null ? "" : " (" + (type is null ? reason : reason is null ? type : type + ": " + reason) + ")";
 
-    private static UpsertItemResult Item(string id, string? error, bool retryable, string? errorType, string? indexName)
-    {
-        _ = errorType;
-        _ = indexName;
-        return new UpsertItemResult(id, error, retryable);
-    }
+    private static UpsertItemResult Item(string id, string? error, bool retryable, string? errorType, string? indexName) =>
+        new(id, error, retryable) { ErrorType = errorType, IndexName = indexName };
 
     private static OpenSearchOptions Copy(OpenSearchOptions o) => new()
     {

@@ -23,7 +23,9 @@ public sealed class UpsertSettingsException : ArgumentException
 /// <c>RETAIL_OPENSEARCH_SERVICE</c> (<c>es</c>, <c>aoss</c>), <c>RETAIL_INDEX_ROTATION</c>
 /// (<c>none</c>, <c>hour</c>, <c>day</c>, <c>week</c>, <c>month</c>), <c>RETAIL_BULK_ACTION</c> (<c>index</c>,
 /// <c>create</c>, <c>update</c>) and <c>RETAIL_REFRESH</c> (<c>none</c>, <c>true</c>, <c>wait_for</c>). Values are
-/// case-insensitive; an empty variable counts as unset (except DATE_TYPE_FIELDS).
+/// case-insensitive; an empty variable counts as unset (except DATE_TYPE_FIELDS). The signing region is REGION_NAME, else
+/// the region in an AWS endpoint's host name (<c>….us-east-1.es.amazonaws.com</c>), else <c>AWS_REGION</c>; the signing
+/// service is RETAIL_OPENSEARCH_SERVICE, else <c>aoss</c> for a <c>….aoss.amazonaws.com</c> host, else <c>es</c>.
 /// </summary>
 public sealed class UpsertHandlerSettings
 {
@@ -59,6 +61,8 @@ public sealed class UpsertHandlerSettings
         if (!OpenSearchEndpoint.TryParse(host, out _, out string? hostError))
             throw new UpsertSettingsException("ES_HOST", $"ES_HOST {hostError}, got '{host}'.");
         os.Endpoint = host;
+        var (hostRegion, hostService) = FromHost(host);
+        if (hostRegion is not null) os.Region = hostRegion;
 
         if (Get("ES_INDEX") is { } index)
         {
@@ -102,7 +106,7 @@ public sealed class UpsertHandlerSettings
                 : throw new UpsertSettingsException("ES_PASSWORD", "ES_PASSWORD must be set when ES_AUTH is basic.");
         }
 
-        os.SigningService = Choice("RETAIL_OPENSEARCH_SERVICE", Get("RETAIL_OPENSEARCH_SERVICE"), "es", ("es", "es"), ("aoss", "aoss"));
+        os.SigningService = Choice("RETAIL_OPENSEARCH_SERVICE", Get("RETAIL_OPENSEARCH_SERVICE"), hostService ?? "es", ("es", "es"), ("aoss", "aoss"));
         os.Rotation = Choice("RETAIL_INDEX_ROTATION", Get("RETAIL_INDEX_ROTATION"), IndexRotation.None,
             ("none", IndexRotation.None), ("hour", IndexRotation.Hour), ("day", IndexRotation.Day), ("week", IndexRotation.Week), ("month", IndexRotation.Month));
         os.Action = Choice("RETAIL_BULK_ACTION", Get("RETAIL_BULK_ACTION"), BulkAction.Index,
@@ -115,6 +119,7 @@ public sealed class UpsertHandlerSettings
             IdMode = Choice("RETAIL_ID_MODE", Get("RETAIL_ID_MODE"), DocumentIdMode.SourcePosition,
                 ("source-position", DocumentIdMode.SourcePosition), ("business-key", DocumentIdMode.BusinessKey), ("workshop-md5", DocumentIdMode.WorkshopMd5Prefix)),
         };
+        speed.DocumentTypeName = os.TypeName;
         if (Get("REQUIRED_FIELDS") is { } required)
         {
             var fields = required.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -133,6 +138,20 @@ public sealed class UpsertHandlerSettings
         var speedProblems = speed.Validate();
         if (speedProblems.Count > 0) throw new UpsertSettingsException("REQUIRED_FIELDS", string.Join(" ", speedProblems));
         return new UpsertHandlerSettings(os, speed);
+    }
+
+    /// <summary>The region and service of an AWS endpoint (<c>….{region}.es.amazonaws.com</c>, <c>….{region}.aoss.amazonaws.com</c>), or nulls.</summary>
+    private static (string? Region, string? Service) FromHost(string endpoint)
+    {
+        if (!OpenSearchEndpoint.TryParse(endpoint, out var uri, out _)) return (null, null);
+        string[] labels = uri.Host.Split('.');
+        if (labels.Length >= 5 && labels[^1] == "com" && labels[^2] == "amazonaws" && labels[^3] is "es" or "aoss")
+        {
+            var errors = new List<string>();
+            AwsHttp.ValidateEndpoint(errors, "ES_HOST", labels[^4], null);
+            if (errors.Count == 0) return (labels[^4], labels[^3]);
+        }
+        return (null, null);
     }
 
     private static T Choice<T>(string variable, string? value, T fallback, params (string Name, T Value)[] choices)

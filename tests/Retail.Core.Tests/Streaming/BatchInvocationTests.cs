@@ -27,6 +27,7 @@ public sealed class BatchInvocationTests : IDisposable
         public Dictionary<string, RetailTransaction> Docs { get; } = [];
         public int Calls { get; private set; }
         public bool Down { get; set; }
+        public string? AlwaysThrottled { get; set; }
 
         public ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default)
         {
@@ -34,7 +35,8 @@ public sealed class BatchInvocationTests : IDisposable
             var items = new List<UpsertItemResult>();
             foreach (var d in documents)
             {
-                if (Down) items.Add(new UpsertItemResult(d.Id, "http 503", true) { ErrorType = "http_503" });
+                if (d.Record.Invoice == AlwaysThrottled) items.Add(new UpsertItemResult(d.Id, "es_rejected_execution_exception", true) { ErrorType = "es_rejected_execution_exception" });
+                else if (Down) items.Add(new UpsertItemResult(d.Id, "http 503", true) { ErrorType = "http_503" });
                 else if (d.Record.Description == "REJECT ME") items.Add(new UpsertItemResult(d.Id, "mapper_parsing_exception: failed to parse field [Quantity]", false) { ErrorType = "mapper_parsing_exception", IndexName = "retail" });
                 else if (_throttled.Add(d.Id)) items.Add(new UpsertItemResult(d.Id, "es_rejected_execution_exception", true) { ErrorType = "es_rejected_execution_exception" });
                 else
@@ -128,6 +130,25 @@ public sealed class BatchInvocationTests : IDisposable
         Assert.IsAssignableFrom<OperationCanceledException>(result.Failure);
         Assert.Equal(records.Select(r => r.SequenceNumber), result.FailedSequenceNumbers);
         Assert.Empty(index.Docs);
+    }
+
+    [Fact]
+    public async Task RunAsync_OneDocumentThrottledUntilTheDeadline_ReportsExactlyThatRecord()
+    {
+        var txs = new SyntheticTransactionGenerator(new SyntheticOptions { Seed = 8 }).Generate(50).ToList();
+        var records = Records(txs.Select(t => RetailJson.ToJsonLine(t)));
+        var index = new Index { AlwaysThrottled = txs[23].Invoice };
+        var options = FastRetry();
+        options.Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1), MaxTotalDuration = TimeSpan.FromMinutes(5) };
+        using var deadline = new CancellationTokenSource();
+        var run = BatchInvocation.RunAsync(new SpeedLayerProcessor(index, options, deadLetters: _lake), "retail-trans", "shardId-000000000000", records, cancellationToken: deadline.Token);
+        while (index.Calls < 4 && !run.IsCompleted) await Task.Yield();
+        await deadline.CancelAsync();
+        var result = await run;
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(txs.Count(t => t.Invoice != txs[23].Invoice), index.Docs.Count);
+        Assert.Equal(records.Where((r, i) => txs[i].Invoice == txs[23].Invoice).Select(r => r.SequenceNumber), result.FailedSequenceNumbers);
     }
 
     [Fact]
