@@ -74,14 +74,15 @@ public sealed class UpsertCliTests(KinesisMockFixture kinesis, ITestOutputHelper
     }
 
     [Fact]
-    public async Task Upsert_Sigterm_OnOpenSearchFake_StoresCheckpointsAndExitsZero_ARestartReadsNothingAgain()
+    public async Task Upsert_Sigterm_OnOpenSearchFake_UpsertsTheOpenBatchCheckpointsAndExitsZero_ARestartReadsNothingAgain()
     {
         using var dir = new TempDir();
         await using var fake = await OpenSearchLoopbackFake.StartAsync();
         string stream = await CreateStreamAsync(2);
         var expected = await ProduceAsync(dir.Path, stream, 500, 23);
 
-        using (var upsert = RetailChild.Start(dir.Path, UpsertArgs(stream, fake, dir.Path)))
+        // A 300 s batching window keeps every document in the open batch until the signal.
+        using (var upsert = RetailChild.Start(dir.Path, UpsertArgs(stream, fake, dir.Path, "--batch-latency", "300")))
         {
             using (var timeout = new CancellationTokenSource(ChildTimeout))
                 while (!upsert.Stderr.Contains("[INFO] 500 records read", StringComparison.Ordinal))
@@ -89,6 +90,7 @@ public sealed class UpsertCliTests(KinesisMockFixture kinesis, ITestOutputHelper
                     Assert.False(upsert.HasExited, upsert.Stderr);
                     await Task.Delay(100, timeout.Token); // the poll interval of the condition (the progress line comes every 5 s)
                 }
+            Assert.Equal(0, fake.TotalDocuments);
             using (var kill = Process.Start("kill", ["-TERM", upsert.Id.ToString(CultureInfo.InvariantCulture)]))
                 await kill.WaitForExitAsync();
 
@@ -97,6 +99,7 @@ public sealed class UpsertCliTests(KinesisMockFixture kinesis, ITestOutputHelper
 
             Assert.True(code == 0, upsert.Stderr);
             Assert.Contains("stopped: interrupted", upsert.Stderr, StringComparison.Ordinal);
+            Assert.Contains("500 documents upserted", upsert.Stderr, StringComparison.Ordinal);
         }
         Assert.Equal(500, fake.Documents("retail").Count);
         var checkpoints = new ObjectStoreCheckpointStore(new LocalFolderObjectStore(Lake(dir.Path)), stream);

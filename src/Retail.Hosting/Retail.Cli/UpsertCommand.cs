@@ -36,6 +36,11 @@ internal static class UpsertCommand
         lake.Description = "Where dead letters (error-json/…, Firehose's AmazonOpenSearchService-failed records) and checkpoints (_retail/checkpoints/…) go: a folder, or s3://bucket[/prefix].";
         var s3Endpoint = LakeOption.CreateS3Endpoint();
         var consumer = new Option<string>("--consumer-name") { Description = "The consumer name its checkpoints and its claim go by (one process per name and lake).", DefaultValueFactory = _ => new SpeedLayerOptions().ConsumerName };
+        var defaults = new SpeedLayerOptions();
+        var batchSize = new Option<int>("--batch-size") { Description = "Most documents per bulk upsert (1–100000).", DefaultValueFactory = _ => defaults.MaxBatchDocuments };
+        batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError($"--batch-size must be 1 to 100000, got {r.GetValueOrDefault<int>()}."); });
+        var batchLatency = new Option<double>("--batch-latency") { Description = "Longest a document waits in a partly filled batch before it is upserted, seconds (0–300; as the Lambda's batching window).", DefaultValueFactory = _ => defaults.MaxBatchLatency.TotalSeconds };
+        batchLatency.Validators.Add(r => { if (r.GetValueOrDefault<double>() is var d && !(d >= 0 && d <= 300)) r.AddError($"--batch-latency must be 0 to 300 seconds, got {d}."); });
         var idleExit = new Option<double?>("--idle-exit") { Description = "Upsert, checkpoint and exit 0 once nothing has been read for this many seconds and the stream has nothing left (behind-latest 0)." };
 
         var url = Flag("--opensearch-url", "ES_HOST", "The OpenSearch domain: a URL (https://search-retail-….es.amazonaws.com) or, as the workshop's ES_HOST, a bare host name (https is assumed). Required, as a flag or in ES_HOST.");
@@ -71,7 +76,7 @@ internal static class UpsertCommand
         var command = new Command("upsert", "Index a Kinesis stream into OpenSearch as the workshop's UpsertToES Lambda does (its environment variables, overridable by flags), with collision-free ids, per-item results and retries, dead letters in the lake, checkpointed in the lake.")
         {
             stream, url, index, auth, username, password, idMode, requiredFields, osRegion, service, rotation, action, refresh,
-            endpoint, region, lake, s3Endpoint, consumer, idleExit,
+            endpoint, region, lake, s3Endpoint, consumer, batchSize, batchLatency, idleExit,
         };
         idleExit.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double d && !(d > 0 && double.IsFinite(d))) r.AddError($"--idle-exit must be a positive number of seconds, got {d}."); });
         command.SetAction(async (r, ct) =>
@@ -87,6 +92,8 @@ internal static class UpsertCommand
             var flagValues = settings.ToDictionary(s => s.Variable, s => r.GetValue(s.Flag), StringComparer.Ordinal);
             var handler = ReadSettings(name => flagValues.TryGetValue(name, out string? v) && v is not null ? v : Environment.GetEnvironmentVariable(name), settings);
             handler.SpeedLayer.ConsumerName = r.GetValue(consumer)!;
+            handler.SpeedLayer.MaxBatchDocuments = r.GetValue(batchSize);
+            handler.SpeedLayer.MaxBatchLatency = TimeSpan.FromSeconds(r.GetValue(batchLatency));
 
             string streamName = r.GetValue(stream)!;
             var kinesisOptions = KinesisFlags.Options(streamName, r.GetValue(region), r.GetValue(endpoint));
