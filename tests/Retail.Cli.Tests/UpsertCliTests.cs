@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Retail.Core.Tests;
 using Retail.Sinks.Kinesis.Tests;
 using Retail.Sinks.OpenSearch.Tests;
+using Retail.Sinks.S3.Tests;
 using Retail.Storage;
 using Retail.Streaming;
 using Xunit.Abstractions;
@@ -18,7 +19,7 @@ namespace Retail.Cli.Tests;
 /// server installs here), with dead letters and checkpoints in a local lake; all on 127.0.0.1.
 /// </summary>
 [Collection(KinesisMockCollection.Name)]
-public sealed class UpsertCliTests(KinesisMockFixture kinesis, ITestOutputHelper output)
+public sealed class UpsertCliTests(KinesisMockFixture kinesis, S3rverFixture s3rver, ITestOutputHelper output) : IClassFixture<S3rverFixture>
 {
     /// <summary>A guard, not an expected time (kinesis-mock slows as its shards fill; the machine is shared).</summary>
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(120);
@@ -114,6 +115,34 @@ public sealed class UpsertCliTests(KinesisMockFixture kinesis, ITestOutputHelper
         Assert.Equal(bulksBefore, Bulks(fake));
         Assert.Equal(500, fake.Documents("retail").Count);
         Assert.Equal(Sorted(expected.Select(Projection)), Sorted(fake.Documents("retail").Values.Select(Projection)));
+    }
+
+    [Fact]
+    public async Task Upsert_S3Lake_OnOpenSearchFake_DeadLettersAndCheckpointsGoToTheBucket()
+    {
+        using var dir = new TempDir();
+        await using var fake = await OpenSearchLoopbackFake.StartAsync();
+        string stream = await CreateStreamAsync(1);
+        var expected = await ProduceAsync(dir.Path, stream, 30, 26);
+        await PutRecordAsync(stream, "{\"Invoice\":\"1\"}"); // JSON, but without StockCode and Customer_ID (REQUIRED_FIELDS)
+        string prefix = $"upsert-{Guid.NewGuid():N}";
+
+        var run = await RunAsync(dir.Path, null, "upsert", "--stream-name", stream, "--endpoint-url", kinesis.ServiceUrl, "--opensearch-url", fake.Url.ToString(), "--auth", "none",
+            "--lake", $"s3://{S3rverFixture.Bucket}/{prefix}", "--s3-endpoint-url", s3rver.ServiceUrl, "--idle-exit", "3");
+
+        Assert.True(run.Code == 0, run.Stderr);
+        Assert.Equal(Sorted(expected.Select(Projection)), Sorted(fake.Documents("retail").Values.Select(Projection)));
+        var store = s3rver.Store(prefix);
+        var dead = new List<JsonObject>();
+        await foreach (var o in store.ListAsync(LakeLayout.ErrorPrefix))
+        {
+            Assert.Contains("/AmazonOpenSearchService-failed/", o.Key, StringComparison.Ordinal);
+            dead.AddRange(Encoding.UTF8.GetString(await store.GetBytesAsync(o.Key)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()));
+        }
+        var only = Assert.Single(dead);
+        Assert.Equal("{\"Invoice\":\"1\"}", RawData(only));
+        Assert.Equal("Retail.InvalidRecord", (string)only["errorCode"]!);
+        Assert.NotNull((await new ObjectStoreCheckpointStore(store, stream).LoadAsync("speed-layer", "shardId-000000000000"))?.SequenceNumber);
     }
 
     [Fact]
