@@ -41,6 +41,7 @@ public class OpenSearchUpsertIndexTests
         var failed = result.Items[1];
         Assert.Equal("big", failed.Id);
         Assert.False(failed.Retryable);
+        Assert.Equal("http_413", failed.ErrorType);
         Assert.Contains("document too large for the domain's request limit", failed.Error, StringComparison.Ordinal);
         Assert.Equal(2, fake.Documents("retail").Count);
         Assert.Equal(1, index.Stats.DocumentsFailed);
@@ -94,6 +95,8 @@ public class OpenSearchUpsertIndexTests
                 Assert.False(item.Succeeded);
                 Assert.False(item.Retryable);
                 Assert.StartsWith("mapper_parsing_exception: failed to parse field [Quantity]", item.Error, StringComparison.Ordinal);
+                Assert.Equal("mapper_parsing_exception", item.ErrorType);
+                Assert.Equal("retail", item.IndexName);
             }
             else Assert.True(item.Succeeded, item.Error);
         }
@@ -134,6 +137,7 @@ public class OpenSearchUpsertIndexTests
         {
             Assert.True(i.Retryable);
             Assert.StartsWith("rejected_execution_exception: ", i.Error, StringComparison.Ordinal);
+            Assert.Equal("rejected_execution_exception", i.ErrorType);
         });
         Assert.Equal(500 - throttled.Count, fake.Documents("retail").Count);
 
@@ -161,10 +165,41 @@ public class OpenSearchUpsertIndexTests
         {
             Assert.True(i.Retryable);
             Assert.StartsWith($"http_{status}: ", i.Error, StringComparison.Ordinal);
+            Assert.Equal($"http_{status}", i.ErrorType);
         });
         Assert.Equal(0, fake.TotalDocuments);
         Assert.Equal(0, (await index.UpsertAsync(TestRecords.Three())).FailedCount);
         Assert.Equal(3, fake.TotalDocuments);
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(404)]
+    public async Task UpsertAsync_WholeRequestClientError_OnOpenSearchFake_ThrowsNonTransient(int status)
+    {
+        await using var fake = await OpenSearchLoopbackFake.StartAsync();
+        using var index = OpenSearchClientFactory.CreateIndex(TestRecords.Options(fake, o => o.EnsureIndexTemplate = false));
+        fake.FailRequests(status);
+
+        var e = await Assert.ThrowsAsync<OpenSearchException>(() => index.UpsertAsync(TestRecords.Three()).AsTask());
+
+        Assert.Equal(status, e.StatusCode);
+        Assert.False(FailureClassification.IsTransient(e));
+    }
+
+    [Fact]
+    public async Task EnsureTemplate_Throttled_OnOpenSearchFake_ThrowsTransientAndPutsOnNextUpsert()
+    {
+        await using var fake = await OpenSearchLoopbackFake.StartAsync();
+        using var index = OpenSearchClientFactory.CreateIndex(TestRecords.Options(fake));
+        fake.FailRequests(503);
+
+        var e = await Assert.ThrowsAsync<OpenSearchException>(() => index.UpsertAsync(TestRecords.Three()).AsTask());
+        Assert.True(FailureClassification.IsTransient(e));
+        Assert.Contains("OpenSearchOptions.EnsureIndexTemplate", e.Message, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await index.UpsertAsync(TestRecords.Three())).FailedCount);
+        Assert.NotNull(fake.Template("retail-template"));
     }
 
     [Fact]
@@ -187,6 +222,7 @@ public class OpenSearchUpsertIndexTests
         {
             Assert.True(i.Retryable);
             Assert.StartsWith("connection_failure: ", i.Error, StringComparison.Ordinal);
+            Assert.Equal("connection_failure", i.ErrorType);
         });
     }
 
@@ -205,6 +241,7 @@ public class OpenSearchUpsertIndexTests
         {
             Assert.True(i.Retryable);
             Assert.StartsWith("timeout: ", i.Error, StringComparison.Ordinal);
+            Assert.Equal("timeout", i.ErrorType);
         });
     }
 
@@ -299,6 +336,9 @@ public class OpenSearchUpsertIndexTests
             Assert.StartsWith($"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{date[..8]}/eu-west-1/{service}/aws4_request, SignedHeaders=", auth, StringComparison.Ordinal);
             Assert.Matches("Signature=[0-9a-f]{64}$", auth);
             Assert.DoesNotContain("wJalrXUtnFEMI", auth, StringComparison.Ordinal);
+            // The payload hash the signature covers is the body's (OpenSearch Serverless requires the header).
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(r.Body)), r.Headers["X-Amz-Content-SHA256"]);
+            Assert.Contains("x-amz-content-sha256", auth, StringComparison.Ordinal);
         });
     }
 
@@ -370,9 +410,11 @@ public class OpenSearchUpsertIndexTests
             new("c", TestRecords.Glass with { InvoiceDate = new DateTime(2010, 12, 10, 0, 0, 0) }),
         };
 
-        Assert.Equal(0, (await index.UpsertAsync(docs)).FailedCount);
+        var result = await index.UpsertAsync(docs);
+        Assert.Equal(0, result.FailedCount);
 
         Assert.Equal(["retail-2009-12-01", "retail-2010-12-09", "retail-2010-12-10"], fake.IndexNames);
+        Assert.Equal(["retail-2009-12-01", "retail-2010-12-09", "retail-2010-12-10"], result.Items.Select(i => i.IndexName));
         Assert.Equal(3, await index.CountAsync());
         Assert.Equal("retail-*", index.IndexPattern);
         Assert.Contains(fake.Requests, r => r.PathAndQuery == "/retail-*/_count");

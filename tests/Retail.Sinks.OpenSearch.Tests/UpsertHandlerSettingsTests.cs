@@ -25,6 +25,7 @@ public class UpsertHandlerSettingsTests
         Assert.Equal(Host, s.OpenSearch.Endpoint);
         Assert.Equal("retail", s.OpenSearch.Index);
         Assert.Equal("trans", s.OpenSearch.TypeName);
+        Assert.Equal("trans", s.SpeedLayer.DocumentTypeName);
         Assert.Equal("us-east-1", s.OpenSearch.Region);
         Assert.True(s.OpenSearch.IsoDates);
         Assert.Equal(OpenSearchAuth.SigV4, s.OpenSearch.Auth);

@@ -42,6 +42,7 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
     private readonly bool _ownsClient;
     private readonly OpenSearchOptions _options;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly Uri _base;
     private readonly Uri _bulkUri;
     private readonly AuthenticationHeaderValue? _basic;
@@ -57,7 +58,7 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
         // A copy: later changes to the caller's options object do not change a running index.
         _options = Copy(options);
         _logger = logger;
-        _ = timeProvider;
+        _time = timeProvider;
         _base = OpenSearchEndpoint.Parse(options.Endpoint);
         _index = options.Index;
         string refresh = options.Refresh switch { RefreshPolicy.True => "?refresh=true", RefreshPolicy.WaitFor => "?refresh=wait_for", _ => "" };
@@ -79,7 +80,15 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
         return IndexNames.For(_index, _options.Rotation, record.InvoiceDate);
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Upserts <paramref name="documents"/> with <see cref="OpenSearchOptions.Action"/>, one result per document in
+    /// request order, each with the index it went to (<c>IndexName</c>) and, when it failed, the domain's error type
+    /// (<c>ErrorType</c>) and <c>"type: reason"</c>. 2xx items and (with <see cref="BulkAction.Create"/>) 409s succeed;
+    /// 429, 5xx and 409 on index/update (a concurrent write) are retryable; other item errors are permanent. A request
+    /// answered 429, 408 or 5xx as a whole, a timeout or a lost connection makes each of its documents retryable
+    /// (<c>http_503</c>, <c>timeout</c>, <c>connection_failure</c>); a 413 splits the request in two, and a single
+    /// document that still gets 413 fails permanently ("document too large for the domain's request limit").
+    /// </summary>
     /// <exception cref="OpenSearchException">The domain refused the request as a whole: 401/403 (not transient; the message names OpenSearchOptions.Auth), or another client error.</exception>
     public async ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default)
     {
@@ -149,7 +158,7 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
         request.Content = new ReadOnlyMemoryContent(body.Slice(from, to));
         request.Content.Headers.ContentType = NdJson;
         request.Headers.Authorization = _basic;
-        LogBulk(_logger, count, body.Bytes(from, to));
+        long started = _time.GetTimestamp();
         HttpResponseMessage response;
         try
         {
@@ -169,6 +178,7 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
         using (response)
         {
             int status = (int)response.StatusCode;
+            LogBulk(_logger, count, body.Bytes(from, to), status, _time.GetElapsedTime(started).TotalMilliseconds);
             byte[] content;
             try
             {
@@ -391,8 +401,8 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
         _templateLock.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Trace, Message = "POST _bulk: {Documents} documents, {Bytes} bytes")]
-    private static partial void LogBulk(ILogger logger, int documents, int bytes);
+    [LoggerMessage(Level = LogLevel.Trace, Message = "POST _bulk: {Documents} documents, {Bytes} bytes: HTTP {Status} in {ElapsedMs} ms")]
+    private static partial void LogBulk(ILogger logger, int documents, int bytes, int status, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OpenSearch answered 413 (request too large) to {Documents} documents ({Bytes} bytes); splitting the request in two")]
     private static partial void LogSplit(ILogger logger, int documents, int bytes);
