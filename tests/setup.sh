@@ -5,8 +5,24 @@
 # entry point is missing, or when kinesalite (with its LevelDB binding, leveldown) does not load.
 # leveldown's install script (node-gyp-build) is not run by npm 11 unless allowed; it is not needed: leveldown ships
 # prebuilt bindings (linux-x64 among them) that node-gyp-build loads at run time, and the check below proves it.
+# Also makes sure native AOT can link (see below).
 # tests/run-tests.sh runs this first; run it by hand before `dotnet test` on a fresh clone.
 set -euo pipefail
+
+# Native AOT (the Lambda host's tests publish the bootstrap with PublishAot): ILCompiler links with clang, or with gcc
+# when no `clang` is on PATH, and strips symbols with llvm-objcopy or objcopy. .NET 10 links its own zlib (libz.a from
+# the runtime pack; UseSystemZlib is off), so zlib1g-dev is not needed. Install clang from Debian only when no linker is
+# there at all (this machine has gcc and clang-14).
+have_linker() {
+  command -v clang >/dev/null || command -v gcc >/dev/null || compgen -c clang- | grep -qE '^clang-[0-9]+$'
+}
+if ! have_linker || ! { command -v objcopy >/dev/null || command -v llvm-objcopy >/dev/null; }; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y --no-install-recommends clang llvm
+fi
+
 cd "$(dirname "$0")/emulators"
 command -v node >/dev/null || { echo "tests/setup.sh: node is not installed (the S3 and Kinesis tests run s3rver, kinesis-mock and kinesalite on Node.js)" >&2; exit 1; }
 
