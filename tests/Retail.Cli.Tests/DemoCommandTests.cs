@@ -114,21 +114,29 @@ public class DemoCommandTests
         Assert.Matches(new Regex(@"records delivered \(JSON lines\)\s+2\b"), demo.StdoutText);
         Assert.Matches(new Regex(@"error records .*\s+3\b"), demo.StdoutText);
 
+        Assert.Matches(new Regex(@"speed-layer invalid / rejected \(dead letters\)\s+3 / 0 \(3 under"), demo.StdoutText);
+
+        // Each stage reports its own failures: delivery's error output (processing-failed) and the speed layer's dead
+        // letters (AmazonOpenSearchService-failed), each holding every bad row once, with its reason.
         var store = new LocalFolderObjectStore(lake);
-        var errors = new List<JsonElement>();
+        var outputs = new Dictionary<string, List<JsonElement>> { ["processing-failed/retail-trans-1-"] = [], ["AmazonOpenSearchService-failed/speed-layer-"] = [] };
         await foreach (var o in store.ListAsync("error-json/"))
         {
-            Assert.Matches(@"^error-json/year=\d{4}/month=\d{2}/day=\d{2}/hour=\d{2}/processing-failed/retail-trans-1-", o.Key);
+            var m = Regex.Match(o.Key, @"^error-json/year=\d{4}/month=\d{2}/day=\d{2}/hour=\d{2}/(processing-failed/retail-trans-1-|AmazonOpenSearchService-failed/speed-layer-)");
+            Assert.True(m.Success, o.Key);
             foreach (var line in Encoding.UTF8.GetString(await store.GetBytesAsync(o.Key)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                errors.Add(JsonDocument.Parse(line).RootElement.Clone());
+                outputs[m.Groups[1].Value].Add(JsonDocument.Parse(line).RootElement.Clone());
         }
-        Assert.Equal(3, errors.Count);
-        var raw = errors.Select(e => Encoding.UTF8.GetString(Convert.FromBase64String(e.GetProperty("rawData").GetString()!))).Order().ToList();
-        Assert.Equal(["489533,22078,BAD QTY,lots,2009-12-01 11:59:00,1.65,13394.0,United Kingdom", "489534,22079,\"UNBALANCED,1,2009-12-01 12:00:00,1.65,,United Kingdom", "489536,22081,BAD DATE,1,someday,1.65,,United Kingdom"], raw);
-        var reasons = string.Join(" | ", errors.Select(e => e.GetProperty("errorMessage").GetString()));
-        Assert.Contains("Quantity", reasons);
-        Assert.Contains("quote", reasons);
-        Assert.Contains("InvoiceDate", reasons);
+        foreach (var errors in outputs.Values)
+        {
+            Assert.Equal(3, errors.Count);
+            var raw = errors.Select(e => Encoding.UTF8.GetString(Convert.FromBase64String(e.GetProperty("rawData").GetString()!))).Order().ToList();
+            Assert.Equal(["489533,22078,BAD QTY,lots,2009-12-01 11:59:00,1.65,13394.0,United Kingdom", "489534,22079,\"UNBALANCED,1,2009-12-01 12:00:00,1.65,,United Kingdom", "489536,22081,BAD DATE,1,someday,1.65,,United Kingdom"], raw);
+            var reasons = string.Join(" | ", errors.Select(e => e.GetProperty("errorMessage").GetString()));
+            Assert.Contains("Quantity", reasons);
+            Assert.Contains("quote", reasons);
+            Assert.Contains("InvoiceDate", reasons);
+        }
 
         var q = await CliRunner.RunAsync("query", "SELECT description FROM ctas_retail_trans_parquet ORDER BY invoice", "--lake", lake, "--format", "csv");
         Assert.Equal(["description", "GOOD ONE", "\"GOOD, TWO\""], q.StdoutText.Split(["\r\n", "\n"], StringSplitOptions.RemoveEmptyEntries));

@@ -353,6 +353,18 @@ public sealed class UpsertUsageTests
     }
 }
 
+public sealed class UpsertFromFlagTests
+{
+    [Fact]
+    public async Task Upsert_FromAtTimestampWithoutTimestamp_IsUsageErrorNamingBoth()
+    {
+        var r = await CliRunner.RunAsync("upsert", "--stream-name", "s", "--opensearch-url", "http://127.0.0.1:9200", "--from", "AT_TIMESTAMP");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("--from AT_TIMESTAMP needs --timestamp", r.Stderr, StringComparison.Ordinal);
+    }
+}
+
 /// <summary>A <c>retail</c> child run to its end, its environment free of the upsert handler's variables except those given.</summary>
 internal static class UpsertChild
 {

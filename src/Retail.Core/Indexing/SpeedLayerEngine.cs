@@ -38,6 +38,14 @@ public sealed class SpeedLayerOptions
     public int MaxRecordsPerRead { get; set; } = 10_000;
 
     /// <summary>
+    /// Where a shard without a checkpoint is read from (default <see cref="StartPosition.TrimHorizon"/>: every record the
+    /// stream holds, so nothing already in it goes unindexed; the workshop's event source mapping starts at
+    /// <see cref="StartPosition.Latest"/>). A shard with a checkpoint resumes after it; a child of a split or merge
+    /// always starts at its trim horizon.
+    /// </summary>
+    public StartPosition InitialPosition { get; set; } = StartPosition.TrimHorizon;
+
+    /// <summary>
     /// The dead-letter prefix template (default: the workshop's error prefix,
     /// <c>error-json/year=…/hour=…/!{firehose:error-output-type}/</c>): records that cannot be decoded and documents
     /// the index rejects for good are written under it, in the dead-letter store given to the processor, as Firehose's
@@ -90,6 +98,10 @@ public sealed class SpeedLayerOptions
             errors.Add($"SpeedLayerOptions.RequiredFields has '{f}', which is not a field ({string.Join(", ", RetailFields.All)}).");
         if (MaxBatchDocuments is < 1 or > 100_000) errors.Add($"SpeedLayerOptions.MaxBatchDocuments must be 1 to 100000, got {MaxBatchDocuments}.");
         if (MaxRecordsPerRead is < 1 or > 10_000) errors.Add($"SpeedLayerOptions.MaxRecordsPerRead must be 1 to 10000, got {MaxRecordsPerRead}.");
+        if (InitialPosition.Type is not (StartPositionType.TrimHorizon or StartPositionType.Latest or StartPositionType.AtTimestamp))
+            errors.Add($"SpeedLayerOptions.InitialPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, got {InitialPosition}.");
+        else if (InitialPosition.Type == StartPositionType.AtTimestamp && InitialPosition.Timestamp is null)
+            errors.Add("SpeedLayerOptions.InitialPosition AT_TIMESTAMP needs a timestamp.");
         if (MaxBatchLatency < TimeSpan.Zero) errors.Add($"SpeedLayerOptions.MaxBatchLatency must not be negative, got {MaxBatchLatency}.");
         if (PollInterval <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.PollInterval must be positive, got {PollInterval}.");
         if (ShutdownTimeout <= TimeSpan.Zero) errors.Add($"SpeedLayerOptions.ShutdownTimeout must be positive, got {ShutdownTimeout}.");
@@ -106,6 +118,7 @@ public sealed class SpeedLayerOptions
         ConsumerName = ConsumerName,
         MaxRecordsPerRead = MaxRecordsPerRead,
         PollInterval = PollInterval,
+        InitialPosition = InitialPosition,
         ShutdownTimeout = ShutdownTimeout,
         Retry = Retry,
     };

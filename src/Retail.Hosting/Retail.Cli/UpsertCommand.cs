@@ -41,6 +41,8 @@ internal static class UpsertCommand
         batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError($"--batch-size must be 1 to 100000, got {r.GetValueOrDefault<int>()}."); });
         var batchLatency = new Option<double>("--batch-latency") { Description = "Longest a document waits in a partly filled batch before it is upserted, seconds (0–300; as the Lambda's batching window).", DefaultValueFactory = _ => defaults.MaxBatchLatency.TotalSeconds };
         batchLatency.Validators.Add(r => { if (r.GetValueOrDefault<double>() is var d && !(d >= 0 && d <= 300)) r.AddError($"--batch-latency must be 0 to 300 seconds, got {d}."); });
+        var from = KinesisFlags.IteratorType("--from", "Where a shard without a checkpoint is read from: TRIM_HORIZON (default: nothing already in the stream goes unindexed), LATEST (the workshop's event source mapping) or AT_TIMESTAMP (with --timestamp). A shard with a checkpoint resumes after it.");
+        var timestamp = KinesisFlags.Timestamp();
         var idleExit = new Option<double?>("--idle-exit") { Description = "Upsert, checkpoint and exit 0 once nothing has been read for this many seconds and the stream has nothing left (behind-latest 0)." };
 
         var url = Flag("--opensearch-url", "ES_HOST", "The OpenSearch domain: a URL (https://search-retail-….es.amazonaws.com) or, as the workshop's ES_HOST, a bare host name (https is assumed). Required, as a flag or in ES_HOST.");
@@ -76,8 +78,9 @@ internal static class UpsertCommand
         var command = new Command("upsert", "Index a Kinesis stream into OpenSearch as the workshop's UpsertToES Lambda does (its environment variables, overridable by flags), with collision-free ids, per-item results and retries, dead letters in the lake, checkpointed in the lake.")
         {
             stream, url, index, auth, username, password, idMode, requiredFields, osRegion, service, rotation, action, refresh,
-            endpoint, region, lake, s3Endpoint, consumer, batchSize, batchLatency, idleExit,
+            endpoint, region, lake, s3Endpoint, consumer, batchSize, batchLatency, from, timestamp, idleExit,
         };
+        KinesisFlags.RequireTimestamp(command, from, timestamp);
         idleExit.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double d && !(d > 0 && double.IsFinite(d))) r.AddError($"--idle-exit must be a positive number of seconds, got {d}."); });
         command.SetAction(async (r, ct) =>
         {
@@ -92,6 +95,7 @@ internal static class UpsertCommand
             var flagValues = settings.ToDictionary(s => s.Variable, s => r.GetValue(s.Flag), StringComparer.Ordinal);
             var handler = ReadSettings(name => flagValues.TryGetValue(name, out string? v) && v is not null ? v : Environment.GetEnvironmentVariable(name), settings);
             handler.SpeedLayer.ConsumerName = r.GetValue(consumer)!;
+            handler.SpeedLayer.InitialPosition = KinesisFlags.Position(r.GetValue(from)!, r.GetValue(timestamp));
             handler.SpeedLayer.MaxBatchDocuments = r.GetValue(batchSize);
             handler.SpeedLayer.MaxBatchLatency = TimeSpan.FromSeconds(r.GetValue(batchLatency));
 
