@@ -48,7 +48,9 @@ public abstract class KinesisFaultTests(KinesisEmulatorFixture fixture)
         injector.FailCall = c => c.Operation == "PutRecords" && c.OperationNumber % 5 == 1 ? (c.OperationNumber % 2 == 0 ? 500 : 503) : null;
         injector.ResetConnection = c => c.Operation == "PutRecords" && c.OperationNumber % 5 == 3;
         injector.DelayBeforeForwarding = c => c.Operation == "PutRecords" && c.OperationNumber % 7 == 4 ? TimeSpan.FromSeconds(30) : null;
-        var stream = await KinesisTestStreams.CreateAsync(fixture, 2, injector, o => o.RequestTimeout = TimeSpan.FromSeconds(1));
+        // The injected delays (30 s) time out; a real call must not: a timeout after the emulator took the put (it
+        // answers slowly on a loaded machine) is a genuine at-least-once duplicate, not what this test is about.
+        var stream = await KinesisTestStreams.CreateAsync(fixture, 2, injector, o => o.RequestTimeout = TimeSpan.FromSeconds(5));
         var lines = KinesisPipeline.Lines(2000, seed: 22);
 
         var producer = await KinesisPipeline.ProduceAsync(stream, lines, FastRetries);

@@ -57,4 +57,48 @@ public class ObjectStoreCheckpointStoreTests
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => checkpoints.LoadAsync("delivery", "shardId-000000000000").AsTask());
         Assert.Contains($"'{key}'", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Load_LatestSlotTornByAKilledPut_ReturnsThePreviousCheckpointAndSavingGoesOn()
+    {
+        // s3rver truncates an object as soon as a put of it starts: a process killed then leaves it empty.
+        using var dir = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        var checkpoints = new ObjectStoreCheckpointStore(store, "retail-trans");
+        await checkpoints.SaveAsync("delivery", "shardId-000000000000", new Checkpoint("100"));
+        await checkpoints.SaveAsync("delivery", "shardId-000000000000", new Checkpoint("200"));
+        await checkpoints.SaveOwnerAsync("delivery", new ConsumerOwner("o1", 4, "h", 1, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch));
+        await checkpoints.SaveOwnerAsync("delivery", new ConsumerOwner("o1", 4, "h", 1, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(10)));
+        string key = checkpoints.CheckpointKey("delivery", "shardId-000000000000");
+        string alt = key[..^".json".Length] + ".alt.json";
+        Assert.Equal("200", (await checkpoints.LoadAsync("delivery", "shardId-000000000000"))!.SequenceNumber);
+        await store.PutAsync(alt, ReadOnlyMemory<byte>.Empty);            // the save of "200" torn
+        string ownerAlt = checkpoints.OwnerKey("delivery")[..^".json".Length] + ".alt.json";
+        await store.PutAsync(ownerAlt, "{\"ownerId\":\"o1\",\"gen"u8.ToArray()); // the heartbeat torn
+
+        var restarted = new ObjectStoreCheckpointStore(store, "retail-trans");
+        Assert.Equal("100", (await restarted.LoadAsync("delivery", "shardId-000000000000"))!.SequenceNumber);
+        var owner = await restarted.LoadOwnerAsync("delivery");
+        Assert.Equal((4, DateTimeOffset.UnixEpoch), (owner!.Generation, owner.RenewedAt));
+        await restarted.SaveAsync("delivery", "shardId-000000000000", new Checkpoint("300"));
+        Assert.Equal("300", (await new ObjectStoreCheckpointStore(store, "retail-trans").LoadAsync("delivery", "shardId-000000000000"))!.SequenceNumber);
+        // Saves alternate: the next one goes to the other slot, so one torn put never takes the last good checkpoint with it.
+        await restarted.SaveAsync("delivery", "shardId-000000000000", new Checkpoint("400"));
+        await store.PutAsync(key, ReadOnlyMemory<byte>.Empty);
+        Assert.Equal("300", (await new ObjectStoreCheckpointStore(store, "retail-trans").LoadAsync("delivery", "shardId-000000000000"))!.SequenceNumber);
+    }
+
+    [Fact]
+    public async Task Load_CheckpointWrittenBeforeSlots_IsReadAndTheNextSaveIsNewer()
+    {
+        using var dir = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        var checkpoints = new ObjectStoreCheckpointStore(store, "retail-trans");
+        string key = checkpoints.CheckpointKey("delivery", "shardId-000000000000");
+        await store.PutAsync(key, "{\"sequenceNumber\":\"42\",\"generation\":2}"u8.ToArray());
+
+        Assert.Equal("42", (await checkpoints.LoadAsync("delivery", "shardId-000000000000"))!.SequenceNumber);
+        await new ObjectStoreCheckpointStore(store, "retail-trans").SaveAsync("delivery", "shardId-000000000000", new Checkpoint("43"));
+        Assert.Equal("43", (await new ObjectStoreCheckpointStore(store, "retail-trans").LoadAsync("delivery", "shardId-000000000000"))!.SequenceNumber);
+    }
 }
