@@ -15,9 +15,6 @@ namespace Retail.Cli;
 /// </summary>
 internal static class DeliverCommand
 {
-    /// <summary>How often the progress line is written.</summary>
-    internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
-
     public static Command Create(Stream stdout, TextWriter stderr)
     {
         _ = stdout;
@@ -81,46 +78,11 @@ internal static class DeliverCommand
 
     internal static async Task<int> RunAsync(DeliveryEngine engine, string streamName, string lake, TimeSpan? idleExit, TextWriter stderr, TimeProvider time, CancellationToken ct)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        long started = time.GetTimestamp();
         await stderr.WriteLineAsync($"[INFO] delivering Kinesis stream {streamName} to {lake} as consumer {engine.ConsumerName}").ConfigureAwait(false);
-        var run = engine.RunAsync(stop.Token);
-        string? why = null;
-        long lastRead = 0, lastReadAt = time.GetTimestamp(), lastProgress = time.GetTimestamp(), readAtProgress = 0;
-        while (!run.IsCompleted)
-        {
-            await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(200), time, CancellationToken.None)).ConfigureAwait(false);
-            if (run.IsCompleted) break;
-            long read = engine.ConsumerStats.RecordsRead;
-            if (read != lastRead)
-            {
-                lastRead = read;
-                lastReadAt = time.GetTimestamp();
-            }
-            if (time.GetElapsedTime(lastProgress) >= ProgressInterval)
-            {
-                double seconds = time.GetElapsedTime(lastProgress).TotalSeconds;
-                await stderr.WriteLineAsync(Progress(engine, (read - readAtProgress) / seconds)).ConfigureAwait(false);
-                lastProgress = time.GetTimestamp();
-                readAtProgress = read;
-            }
-            if (idleExit is TimeSpan idle && !stop.IsCancellationRequested && time.GetElapsedTime(lastReadAt) >= idle && engine.ConsumerStats.MillisBehindLatest == 0)
-            {
-                why = $"nothing read for {idle.TotalSeconds:0.#} s and nothing left in the stream (--idle-exit)";
-                await stop.CancelAsync().ConfigureAwait(false);
-            }
-        }
-        try
-        {
-            await run.ConfigureAwait(false);
-            why ??= "every shard was delivered to its end";
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            why ??= "interrupted (Ctrl-C or SIGTERM)";
-        }
-        double total = time.GetElapsedTime(started).TotalSeconds;
-        await stderr.WriteLineAsync(Progress(engine, total > 0 ? engine.ConsumerStats.RecordsRead / total : 0)).ConfigureAwait(false);
+        var (why, failure) = await ConsumerRun.RunAsync(engine.RunAsync, engine.ConsumerStats, rate => Progress(engine, rate), "every shard was delivered to its end",
+            idleExit, stderr, time, ct).ConfigureAwait(false);
+        // A failure the engine could not get past is the command's error (one line, non-zero exit), after the last progress line.
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         var stats = engine.Stats;
         await stderr.WriteLineAsync($"[INFO] stopped: {why}; {stats.RecordsDelivered} records delivered in {stats.ObjectsWritten} objects, {stats.RecordsFailed} to the error output, {engine.ConsumerStats.CheckpointsSaved} checkpoints saved").ConfigureAwait(false);
         if (engine.ConsumerStats.UnflushedRecords > 0)

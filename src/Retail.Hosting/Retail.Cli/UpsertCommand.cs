@@ -20,9 +20,6 @@ namespace Retail.Cli;
 /// </summary>
 internal static class UpsertCommand
 {
-    /// <summary>How often the progress line is written.</summary>
-    internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
-
     /// <summary>A setting of the shared handler: its environment variable and the flag that overrides it.</summary>
     private sealed record Setting(string Variable, Option<string?> Flag);
 
@@ -190,55 +187,19 @@ internal static class UpsertCommand
 
     internal static async Task<int> RunAsync(SpeedLayerEngine engine, string streamName, string target, string lake, TimeSpan? idleExit, TextWriter stderr, TimeProvider time, CancellationToken ct)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        long started = time.GetTimestamp();
         await stderr.WriteLineAsync($"[INFO] upserting Kinesis stream {streamName} into {target} as consumer {engine.ConsumerName}; dead letters and checkpoints in {lake}").ConfigureAwait(false);
-        var run = engine.RunAsync(stop.Token);
-        string? why = null;
-        long lastRead = 0, lastReadAt = time.GetTimestamp(), lastProgress = time.GetTimestamp(), readAtProgress = 0;
-        while (!run.IsCompleted)
-        {
-            await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(200), time, CancellationToken.None)).ConfigureAwait(false);
-            if (run.IsCompleted) break;
-            long read = engine.ConsumerStats.RecordsRead;
-            if (read != lastRead)
-            {
-                lastRead = read;
-                lastReadAt = time.GetTimestamp();
-            }
-            if (time.GetElapsedTime(lastProgress) >= ProgressInterval)
-            {
-                double seconds = time.GetElapsedTime(lastProgress).TotalSeconds;
-                await stderr.WriteLineAsync(Progress(engine, (read - readAtProgress) / seconds)).ConfigureAwait(false);
-                lastProgress = time.GetTimestamp();
-                readAtProgress = read;
-            }
-            if (idleExit is TimeSpan idle && !stop.IsCancellationRequested && time.GetElapsedTime(lastReadAt) >= idle && engine.ConsumerStats.MillisBehindLatest == 0)
-            {
-                why = $"nothing read for {idle.TotalSeconds:0.#} s and nothing left in the stream (--idle-exit)";
-                await stop.CancelAsync().ConfigureAwait(false);
-            }
-        }
+        var (why, failure) = await ConsumerRun.RunAsync(engine.RunAsync, engine.ConsumerStats, rate => Progress(engine, rate), "every shard was indexed to its end",
+            idleExit, stderr, time, ct).ConfigureAwait(false);
         int code = 0;
-        try
+        if (failure is not null)
         {
-            await run.ConfigureAwait(false);
-            why ??= "every shard was indexed to its end";
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            why ??= "interrupted (Ctrl-C or SIGTERM)";
-        }
-        catch (Exception e) when (e is not OperationCanceledException && RetailCli.FindCredentialsFailure(e) is null)
-        {
+            // Missing credentials get the command line's own message.
+            if (RetailCli.FindCredentialsFailure(failure) is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             // A failure the engine could not get past (retries exhausted, an index that refuses every request, a
             // dead letter that cannot be written, a second process on the consumer): nothing past it was checkpointed.
-            await stderr.WriteLineAsync($"[ERROR] {RetailCli.OneLine(e.Message)}").ConfigureAwait(false);
-            why = "failed (see the error above; a restart resumes after the last checkpoint)";
+            await stderr.WriteLineAsync($"[ERROR] {RetailCli.OneLine(failure.Message)}").ConfigureAwait(false);
             code = 1;
         }
-        double total = time.GetElapsedTime(started).TotalSeconds;
-        await stderr.WriteLineAsync(Progress(engine, total > 0 ? engine.ConsumerStats.RecordsRead / total : 0)).ConfigureAwait(false);
         var stats = engine.Stats;
         await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"[INFO] stopped: {why}; {stats.DocumentsUpserted} documents upserted, {stats.DocumentsDeadLettered} dead-lettered ({stats.RecordsInvalid} invalid records, {stats.DocumentsRejected} rejected documents), {stats.DocumentsRetried} retried, {engine.ConsumerStats.CheckpointsSaved} checkpoints saved")).ConfigureAwait(false);
