@@ -94,6 +94,12 @@ public sealed class OpenSearchLoopbackFake : IAsyncDisposable
     /// <summary>Items for which this returns true (index, id, source) are answered 400 <c>mapper_parsing_exception</c> and not stored.</summary>
     public Func<string, string, JsonObject, bool>? RejectWhen { get; set; }
 
+    /// <summary>
+    /// Items for which this returns true (index, id, source) are answered 403 <c>security_exception</c> and not stored, as
+    /// a domain with fine-grained access control answers a user without write permission on that index.
+    /// </summary>
+    public Func<string, string, JsonObject, bool>? ForbidWhen { get; set; }
+
     /// <summary>Answers the next <paramref name="count"/> requests with HTTP <paramref name="status"/> as a whole (nothing is stored).</summary>
     public void FailRequests(int status, int count = 1)
     {
@@ -326,6 +332,11 @@ public sealed class OpenSearchLoopbackFake : IAsyncDisposable
                     _throttled.Add(key);
                     status = 429;
                     item["error"] = Error("rejected_execution_exception", "rejected execution of coordinating operation [shard_detail=[" + index + "][0]], bulk queue full");
+                }
+                else if (source is not null && ForbidWhen is { } forbid && forbid(index, id, source))
+                {
+                    status = 403;
+                    item["error"] = Error("security_exception", $"no permissions for [indices:data/write/bulk[s]] and User [name=retail-writer] on [{index}]");
                 }
                 else if (source is not null && RejectWhen is { } reject && reject(index, id, source))
                 {

@@ -177,4 +177,27 @@ public class SpeedLayerAcceptanceTests
             Assert.Equal(b.Records[i].SequenceNumber, l.GetProperty("sourceSequenceNumber").GetString());
         }
     }
+
+    [Fact]
+    public async Task SpeedLayer_ItemsForbiddenByAccessControl_OnOpenSearchFake_NotDeadLetteredButReportedAsFailed()
+    {
+        // A 403 on an item (fine-grained access control without write permission on the index) is not the document's
+        // fault: dead-lettering it would let Kinesis move past documents never indexed.
+        await using var fake = await OpenSearchLoopbackFake.StartAsync();
+        using var dir = new TempDir();
+        var deadLetters = new LocalFolderObjectStore(dir.Path);
+        using var index = OpenSearchClientFactory.CreateIndex(TestRecords.Options(fake));
+        var batches = Batches(400, seed: 12);
+        fake.ForbidWhen = (_, _, source) => source["Country"]?.GetValue<string>() == batches[0].Transactions[0].Country;
+
+        var results = await RunAsync(new SpeedLayerProcessor(index, Options(), deadLetters: deadLetters), batches);
+
+        Assert.Contains(results, r => r.Failure is not null && r.Failure.Message.Contains("security_exception", StringComparison.Ordinal));
+        var failed = results.SelectMany(r => r.FailedSequenceNumbers).ToHashSet(StringComparer.Ordinal);
+        foreach (var b in batches)
+            for (int i = 0; i < b.Records.Count; i++)
+                if (b.Transactions[i].Country == batches[0].Transactions[0].Country)
+                    Assert.Contains(b.Records[i].SequenceNumber, failed);
+        Assert.Empty(Directory.EnumerateFiles(dir.Path, "*", SearchOption.AllDirectories));
+    }
 }

@@ -269,6 +269,13 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
                         ok++;
                         already++;
                     }
+                    else if (o.Status is 401 or 403 or 404)
+                    {
+                        // Not the document's fault: no permission to write the index (fine-grained access control), a
+                        // write block, or an index that cannot be auto-created. Dead-lettering would let the stream move on
+                        // past documents never indexed, so the batch stops instead, and nothing past it is checkpointed.
+                        throw ItemRefused(o.Status, o.ErrorType, o.Reason, indexNames[d]);
+                    }
                     else
                     {
                         string type = o.ErrorType ?? "http_" + o.Status.ToString(CultureInfo.InvariantCulture);
@@ -352,6 +359,14 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
     private OpenSearchException Refused(string operation, int status, byte[] content)
     {
         var (type, reason) = BulkResponse.ReadError(content);
+        return Refused(operation, status, type, reason);
+    }
+
+    private OpenSearchException ItemRefused(int status, string? type, string? reason, string index) =>
+        Refused($"a document of a _bulk request to the index '{index}'", status, type, reason);
+
+    private OpenSearchException Refused(string operation, int status, string? type, string? reason)
+    {
         if (status is 401 or 403)
         {
             string how = _options.Auth switch

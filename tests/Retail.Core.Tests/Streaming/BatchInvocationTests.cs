@@ -151,6 +151,36 @@ public sealed class BatchInvocationTests : IDisposable
         Assert.Equal(records.Where((r, i) => txs[i].Invoice == txs[23].Invoice).Select(r => r.SequenceNumber), result.FailedSequenceNumbers);
     }
 
+    /// <summary>A lake whose error prefix cannot be written (permission denied): every other key is stored.</summary>
+    private sealed class NoErrorOutput(IObjectStore inner) : IObjectStore
+    {
+        public ValueTask PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+            key.StartsWith("error-json/", StringComparison.Ordinal) ? throw new UnauthorizedAccessException($"Access to '{key}' is denied.") : inner.PutAsync(key, data, cancellationToken);
+        public ValueTask PutAsync(string key, Stream content, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, cancellationToken);
+        public ValueTask<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, cancellationToken);
+        public ValueTask<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.GetInfoAsync(key, cancellationToken);
+        public ValueTask<ObjectPage> ListPageAsync(string prefix, string? continuationToken = null, int maxKeys = 1000, CancellationToken cancellationToken = default) => inner.ListPageAsync(prefix, continuationToken, maxKeys, cancellationToken);
+        public ValueTask DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+    }
+
+    [Fact]
+    public async Task RunAsync_DeadLettersCannotBeWritten_ReportsExactlyTheInvalidAndRejectedRecords()
+    {
+        var txs = new SyntheticTransactionGenerator(new SyntheticOptions { Seed = 13 }).Generate(40).ToList();
+        txs[7] = txs[7] with { Description = "REJECT ME" };
+        var data = txs.Select(t => RetailJson.ToJsonLine(t)).ToList();
+        data[30] = "not json"u8.ToArray();
+        var records = Records(data);
+        var index = new Index();
+
+        var result = await BatchInvocation.RunAsync(new SpeedLayerProcessor(index, FastRetry(), deadLetters: new NoErrorOutput(_lake)), "retail-trans", "shardId-000000000000", records);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("dead letters", result.Failure!.Message, StringComparison.Ordinal);
+        Assert.Equal([records[7].SequenceNumber, records[30].SequenceNumber], result.FailedSequenceNumbers);
+        Assert.Equal(38, index.Docs.Count);
+    }
+
     [Fact]
     public async Task RunAsync_DeliveryWithCheckpoints_SameEventTwiceAndOverlappingRetry_EveryRecordDeliveredExactlyOnce()
     {
