@@ -35,7 +35,7 @@ public class OpenSearchOptionsTests
     [InlineData(nameof(OpenSearchOptions.SigningService), "opensearch")]
     [InlineData(nameof(OpenSearchOptions.Region), "Mars")]
     [InlineData(nameof(OpenSearchOptions.Index), "UPPER")]
-    [InlineData(nameof(OpenSearchOptions.Endpoint), "https://u:p@host")]
+    [InlineData(nameof(OpenSearchOptions.Endpoint), "ftp://host")]
     [InlineData(nameof(OpenSearchOptions.RequestTimeout), "0")]
     public void Validate_BadValue_MessageNamesSettingAndValue(string setting, string value)
     {

@@ -87,13 +87,26 @@ public class UpsertHandlerSettingsTests
 
     [Theory]
     [InlineData("ftp://host")]
-    [InlineData("https://user:pw@host")]
     [InlineData("https://host/?a=1")]
     public void FromEnvironment_BadHost_FailsNamingEsHostAndValue(string value)
     {
         var e = Fails(("ES_HOST", value));
         Assert.Equal("ES_HOST", e.Variable);
         Assert.Contains(value, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://admin:hunter2@search-retail.example.com")]
+    [InlineData("admin:hunter2@vpc-retail.us-east-1.es.amazonaws.com")]
+    public void FromEnvironment_HostWithCredentials_FailsWithoutEchoingThePassword(string value)
+    {
+        var e = Fails(("ES_HOST", value));
+        Assert.Equal("ES_HOST", e.Variable);
+        Assert.Contains("credentials", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("admin", e.Message, StringComparison.Ordinal);
+        Assert.Contains("***@", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", string.Join(" ", new OpenSearchOptions { Endpoint = value }.Validate()), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -39,5 +39,17 @@ internal static class OpenSearchEndpoint
     }
 
     public static Uri Parse(string? value) =>
-        TryParse(value, out var uri, out var error) ? uri : throw new ArgumentException($"OpenSearchOptions.Endpoint {error}, got '{value}'.");
+        TryParse(value, out var uri, out var error) ? uri : throw new ArgumentException($"OpenSearchOptions.Endpoint {error}, got '{Redact(value)}'.");
+
+    /// <summary>The endpoint as it may be shown in a message: any <c>user:password@</c> before the host replaced by <c>***@</c>.</summary>
+    public static string? Redact(string? value)
+    {
+        if (value is null) return null;
+        int start = value.IndexOf("://", StringComparison.Ordinal);
+        start = start < 0 ? 0 : start + 3;
+        int end = value.IndexOfAny(['/', '?', '#'], start);
+        if (end < 0) end = value.Length;
+        int at = value.LastIndexOf('@', end - 1, end - start);
+        return at < 0 ? value : string.Concat(value.AsSpan(0, start), "***", value.AsSpan(at));
+    }
 }

@@ -126,7 +126,7 @@ public sealed class OpenSearchOptions
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(Endpoint)) errors.Add("OpenSearchOptions.Endpoint must be set (a URL such as https://search-retail-xxx.us-east-1.es.amazonaws.com, or a host name).");
-        else if (OpenSearchEndpoint.TryParse(Endpoint, out _, out var why) is false) errors.Add($"OpenSearchOptions.Endpoint {why}, got '{Endpoint}'.");
+        else if (OpenSearchEndpoint.TryParse(Endpoint, out _, out var why) is false) errors.Add($"OpenSearchOptions.Endpoint {why}, got '{OpenSearchEndpoint.Redact(Endpoint)}'.");
         if (IndexNames.Check(Index) is { } bad) errors.Add($"OpenSearchOptions.Index {bad}, got '{Index}'.");
         if (!Enum.IsDefined(Rotation)) errors.Add($"OpenSearchOptions.Rotation '{Rotation}' is not an IndexRotation.");
         if (!Enum.IsDefined(Action)) errors.Add($"OpenSearchOptions.Action '{Action}' is not a BulkAction.");

@@ -59,7 +59,7 @@ public sealed class UpsertHandlerSettings
         string host = Get("ES_HOST") ?? throw new UpsertSettingsException("ES_HOST",
             "ES_HOST must be set to the OpenSearch domain's endpoint (a host name such as vpc-retail-xxx.us-east-1.es.amazonaws.com, or a URL).");
         if (!OpenSearchEndpoint.TryParse(host, out _, out string? hostError))
-            throw new UpsertSettingsException("ES_HOST", $"ES_HOST {hostError}, got '{host}'.");
+            throw new UpsertSettingsException("ES_HOST", $"ES_HOST {hostError}, got '{OpenSearchEndpoint.Redact(host)}'.");
         os.Endpoint = host;
         var (hostRegion, hostService) = FromHost(host);
         if (hostRegion is not null) os.Region = hostRegion;
