@@ -230,6 +230,7 @@ public class UpsertHandlerSettingsTests
     [InlineData("RETAIL_INDEX_ROTATION", "yearly")]
     [InlineData("RETAIL_BULK_ACTION", "delete")]
     [InlineData("RETAIL_REFRESH", "always")]
+    [InlineData("RETAIL_INDEX_TEMPLATE", "maybe")]
     public void FromEnvironment_UnknownChoice_FailsNamingVariableValueAndChoices(string variable, string value)
     {
         var e = Fails(("ES_HOST", Host), (variable, value));
@@ -276,6 +277,13 @@ public class UpsertHandlerSettingsTests
     public void FromEnvironment_Refresh_Parsed(string value, RefreshPolicy refresh)
     {
         Assert.Equal(refresh, From(("ES_HOST", Host), ("RETAIL_REFRESH", value)).OpenSearch.Refresh);
+    }
+
+    [Fact]
+    public void FromEnvironment_IndexTemplate_OnByDefaultAndOffOnRequest()
+    {
+        Assert.True(From(("ES_HOST", Host)).OpenSearch.EnsureIndexTemplate);
+        Assert.False(From(("ES_HOST", Host), ("RETAIL_INDEX_TEMPLATE", "FALSE")).OpenSearch.EnsureIndexTemplate);
     }
 
     [Fact]

@@ -14,6 +14,12 @@ namespace Retail.Streaming;
 public static class BatchInvocation
 {
     /// <summary>
+    /// How long the checkpoint save may take once <c>cancellationToken</c> (the deadline) has fired: 500 ms, well inside a
+    /// Lambda host's smallest margin (1 s); a save that takes longer is given up, and its records are reported as failed.
+    /// </summary>
+    public static readonly TimeSpan LateSaveTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
     /// Processes and flushes <paramref name="records"/> of one shard. A failure of the processor or of the checkpoint
     /// store, or <paramref name="cancellationToken"/> (the invocation's deadline), is not thrown: it is returned in
     /// <see cref="BatchInvocationResult.Failure"/>, with the records not safely stored listed as failed: every record after
@@ -78,7 +84,7 @@ public static class BatchInvocation
                 try
                 {
                     // Past the deadline, still save what is durable, but only briefly: the invocation must answer in time.
-                    using var late = cancellationToken.IsCancellationRequested ? new CancellationTokenSource(TimeSpan.FromSeconds(2)) : null;
+                    using var late = cancellationToken.IsCancellationRequested ? new CancellationTokenSource(LateSaveTimeout) : null;
                     await checkpoints.SaveAsync(consumerName!, shardId, durable, late?.Token ?? cancellationToken).ConfigureAwait(false);
                 }
                 catch

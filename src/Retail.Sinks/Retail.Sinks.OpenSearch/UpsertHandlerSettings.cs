@@ -22,7 +22,9 @@ public sealed class UpsertSettingsException : ArgumentException
 /// and Retail's own <c>RETAIL_ID_MODE</c> (<c>source-position</c>, the default, <c>business-key</c>, <c>workshop-md5</c>),
 /// <c>RETAIL_OPENSEARCH_SERVICE</c> (<c>es</c>, <c>aoss</c>), <c>RETAIL_INDEX_ROTATION</c>
 /// (<c>none</c>, <c>hour</c>, <c>day</c>, <c>week</c>, <c>month</c>), <c>RETAIL_BULK_ACTION</c> (<c>index</c>,
-/// <c>create</c>, <c>update</c>) and <c>RETAIL_REFRESH</c> (<c>none</c>, <c>true</c>, <c>wait_for</c>). Values are
+/// <c>create</c>, <c>update</c>), <c>RETAIL_REFRESH</c> (<c>none</c>, <c>true</c>, <c>wait_for</c>) and
+/// <c>RETAIL_INDEX_TEMPLATE</c> (<c>true</c>, the default: put the retail index template before the first upsert, which
+/// needs the template permission; <c>false</c> where the domain's administrators manage templates). Values are
 /// case-insensitive; an empty variable counts as unset (except DATE_TYPE_FIELDS). The signing region is REGION_NAME, else
 /// the region in an AWS endpoint's host name (<c>….us-east-1.es.amazonaws.com</c>), else <c>AWS_REGION</c>; the signing
 /// service is RETAIL_OPENSEARCH_SERVICE, else <c>aoss</c> for a <c>….aoss.amazonaws.com</c> host, else <c>es</c>.
@@ -113,6 +115,7 @@ public sealed class UpsertHandlerSettings
             ("index", BulkAction.Index), ("create", BulkAction.Create), ("update", BulkAction.Update));
         os.Refresh = Choice("RETAIL_REFRESH", Get("RETAIL_REFRESH"), RefreshPolicy.None,
             ("none", RefreshPolicy.None), ("true", RefreshPolicy.True), ("wait_for", RefreshPolicy.WaitFor));
+        os.EnsureIndexTemplate = Choice("RETAIL_INDEX_TEMPLATE", Get("RETAIL_INDEX_TEMPLATE"), true, ("true", true), ("false", false));
 
         var speed = new SpeedLayerOptions
         {
