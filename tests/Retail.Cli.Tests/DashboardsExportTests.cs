@@ -91,6 +91,16 @@ public sealed class DashboardsExportTests
     }
 
     [Fact]
+    public async Task Export_TimeRange_DefaultsToTodayAndTimeFromShowsReplayedYears()
+    {
+        var today = Single(Parse((await CliRunner.RunAsync("dashboards", "export")).Stdout), "dashboard").Json.GetProperty("attributes");
+        Assert.Equal(("now/d", "now/d", true), (today.GetProperty("timeFrom").GetString(), today.GetProperty("timeTo").GetString(), today.GetProperty("timeRestore").GetBoolean()));
+
+        var replay = Single(Parse((await CliRunner.RunAsync("dashboards", "export", "--time-from", "2009-12-01", "--time-to", "now")).Stdout), "dashboard").Json.GetProperty("attributes");
+        Assert.Equal(("2009-12-01", "now"), (replay.GetProperty("timeFrom").GetString(), replay.GetProperty("timeTo").GetString()));
+    }
+
+    [Fact]
     public async Task Export_TwoRuns_WriteTheSameBytes_SoAReimportOverwrites()
     {
         var first = await CliRunner.RunAsync("dashboards", "export");

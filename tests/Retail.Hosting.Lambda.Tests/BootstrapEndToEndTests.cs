@@ -84,18 +84,16 @@ public sealed class BootstrapEndToEndTests(BootstrapFixture bootstrap, S3rverFix
     }
 
     [Fact]
-    public async Task Bootstrap_OnRuntimeApiFake_UpsertToES_IndexesEveryRecordOnOpenSearchFake()
+    public async Task Bootstrap_OnRuntimeApiFake_UpsertToES_IndexesEveryRecordOnceOnOpenSearchFake_AlsoWhenAnEventComesTwice()
     {
         await using var runtime = await LambdaRuntimeApiFake.StartAsync();
         await using var search = await OpenSearchLoopbackFake.StartAsync();
         await using var process = BootstrapProcess.Start(bootstrap.Bootstrap, Environment(runtime, "UpsertToES", "upsert-" + Guid.NewGuid().ToString("N")[..8],
             ("ES_HOST", search.Url.ToString().TrimEnd('/')), ("ES_AUTH", "none")));
         var sales = TestEvents.Sales(1_500, seed: 12);
-        foreach (string json in new[]
-        {
-            TestEvents.Kinesis(Stream, Shard, TestEvents.Records(sales.Take(1_000).ToList(), first: 1)),
-            TestEvents.Kinesis(Stream, Shard, TestEvents.Records(sales.Skip(1_000).ToList(), first: 1_001)),
-        })
+        string first = TestEvents.Kinesis(Stream, Shard, TestEvents.Records(sales.Take(1_000).ToList(), first: 1));
+        // The first event comes twice (a Lambda retry): its documents are upserted again under the same ids, not duplicated.
+        foreach (string json in new[] { first, TestEvents.Kinesis(Stream, Shard, TestEvents.Records(sales.Skip(1_000).ToList(), first: 1_001)), first })
         {
             var result = await InvokeAsync(runtime, process, json);
             Assert.False(result.IsError, result.Text + process.Output);

@@ -20,15 +20,19 @@ internal static class DashboardsCommand
     {
         var pattern = new Option<string>("--index-pattern") { Description = $"The index pattern the objects read (default {SavedObjects.DefaultIndexPattern}: the index retail and its rotated indexes).", DefaultValueFactory = _ => SavedObjects.DefaultIndexPattern };
         pattern.Validators.Add(r => { if (SavedObjects.Validate(r.GetValueOrDefault<string>() ?? "") is { } error) r.AddError(error); });
+        var timeFrom = new Option<string>("--time-from") { Description = $"The dashboard's time range start, in Dashboards date math (default {SavedObjects.DefaultTimeFrom}: today, as the synthetic producer's dates; e.g. now-20y or 2009-12-01 for the replayed data set).", DefaultValueFactory = _ => SavedObjects.DefaultTimeFrom };
+        var timeTo = new Option<string>("--time-to") { Description = $"Its end (default {SavedObjects.DefaultTimeTo}).", DefaultValueFactory = _ => SavedObjects.DefaultTimeTo };
+        foreach (var t in new[] { timeFrom, timeTo })
+            t.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError($"{t.Name} must not be empty."); });
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write the NDJSON to this file (replaced if it exists) instead of stdout." };
         var command = new Command("export", $"Write an index pattern (time field {SavedObjects.TimeField}), the workshop's visualization (sum of {SavedObjects.MetricField} over a date histogram of {SavedObjects.TimeField}) and a dashboard holding it, as saved-objects NDJSON for the Dashboards import API. Ids derive from the index pattern, so importing again overwrites.")
         {
-            pattern, output,
+            pattern, timeFrom, timeTo, output,
         };
         command.SetAction(async (r, ct) =>
         {
             string indexPattern = r.GetValue(pattern)!;
-            byte[] ndjson = SavedObjects.Export(indexPattern);
+            byte[] ndjson = SavedObjects.Export(indexPattern, r.GetValue(timeFrom)!.Trim(), r.GetValue(timeTo)!.Trim());
             if (r.GetValue(output) is { } file)
             {
                 await WriteFileAsync(file, ndjson, ct).ConfigureAwait(false);

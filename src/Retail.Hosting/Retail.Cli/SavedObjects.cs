@@ -57,17 +57,28 @@ internal static class SavedObjects
     /// <summary>The id of the visualization over <paramref name="pattern"/>.</summary>
     public static string VisualizationId(string pattern) => NameBasedId("visualization", pattern);
 
+    /// <summary>The default start of the time range: today (the synthetic producer stamps today's dates).</summary>
+    public const string DefaultTimeFrom = "now/d";
+
+    /// <summary>The default end of the time range.</summary>
+    public const string DefaultTimeTo = "now/d";
+
     /// <summary>The id of the dashboard over <paramref name="pattern"/>.</summary>
     public static string DashboardId(string pattern) => NameBasedId("dashboard", pattern);
 
     /// <summary>The three objects, one JSON object a line, each line ending in <c>\n</c>.</summary>
-    public static byte[] Export(string pattern)
+    /// <param name="pattern">The index pattern.</param>
+    /// <param name="timeFrom">The dashboard's time range start (Dashboards date math: <c>now/d</c>, today, by default; <c>now-20y</c> or <c>2009-12-01</c> for replayed data).</param>
+    /// <param name="timeTo">Its end (default <c>now/d</c>).</param>
+    public static byte[] Export(string pattern, string timeFrom = DefaultTimeFrom, string timeTo = DefaultTimeTo)
     {
         ArgumentException.ThrowIfNullOrEmpty(pattern);
+        ArgumentException.ThrowIfNullOrEmpty(timeFrom);
+        ArgumentException.ThrowIfNullOrEmpty(timeTo);
         var output = new ArrayBufferWriter<byte>(8192);
         WriteIndexPattern(output, pattern);
-        WriteVisualization(output, pattern);
-        WriteDashboard(output, pattern);
+        WriteVisualization(output, pattern, timeFrom, timeTo);
+        WriteDashboard(output, pattern, timeFrom, timeTo);
         return output.WrittenSpan.ToArray();
     }
 
@@ -94,7 +105,7 @@ internal static class SavedObjects
         output.Write("\n"u8);
     }
 
-    private static void WriteVisualization(ArrayBufferWriter<byte> output, string pattern)
+    private static void WriteVisualization(ArrayBufferWriter<byte> output, string pattern, string timeFrom, string timeTo)
     {
         string title = $"Sum of {MetricField} over {TimeField} ({pattern})";
         using (var w = new Utf8JsonWriter(output, Options))
@@ -105,7 +116,7 @@ internal static class SavedObjects
             w.WriteStartObject("attributes");
             w.WriteString("title", title);
             w.WriteString("description", $"The workshop's speed-layer chart: sum({MetricField}) per {TimeField} interval.");
-            w.WriteString("visState", Json(v => WriteVisState(v, title)));
+            w.WriteString("visState", Json(v => WriteVisState(v, title, timeFrom, timeTo)));
             w.WriteString("uiStateJSON", "{}");
             w.WriteNumber("version", 1);
             w.WriteStartObject("kibanaSavedObjectMeta");
@@ -130,7 +141,7 @@ internal static class SavedObjects
     }
 
     /// <summary>A vertical bar chart ("histogram"): metric 1 = sum(Quantity) on the Y axis, bucket 2 = a date histogram of InvoiceDate on X.</summary>
-    private static void WriteVisState(Utf8JsonWriter v, string title)
+    private static void WriteVisState(Utf8JsonWriter v, string title, string timeFrom, string timeTo)
     {
         v.WriteStartObject();
         v.WriteString("title", title);
@@ -153,8 +164,8 @@ internal static class SavedObjects
         v.WriteStartObject("params");
         v.WriteString("field", TimeField);
         v.WriteStartObject("timeRange");
-        v.WriteString("from", "now/d");
-        v.WriteString("to", "now/d");
+        v.WriteString("from", timeFrom);
+        v.WriteString("to", timeTo);
         v.WriteEndObject();
         v.WriteBoolean("useNormalizedOpenSearchInterval", true);
         v.WriteBoolean("scaleMetricValues", false);
@@ -238,7 +249,7 @@ internal static class SavedObjects
         v.WriteEndObject();
     }
 
-    private static void WriteDashboard(ArrayBufferWriter<byte> output, string pattern)
+    private static void WriteDashboard(ArrayBufferWriter<byte> output, string pattern, string timeFrom, string timeTo)
     {
         using (var w = new Utf8JsonWriter(output, Options))
         {
@@ -276,10 +287,10 @@ internal static class SavedObjects
                 o.WriteEndObject();
             }));
             w.WriteNumber("version", 1);
-            // The synthetic producer stamps today's dates: show today, refreshed as documents arrive.
+            // By default today (the synthetic producer stamps today's dates), refreshed as documents arrive.
             w.WriteBoolean("timeRestore", true);
-            w.WriteString("timeFrom", "now/d");
-            w.WriteString("timeTo", "now/d");
+            w.WriteString("timeFrom", timeFrom);
+            w.WriteString("timeTo", timeTo);
             w.WriteStartObject("refreshInterval");
             w.WriteBoolean("pause", false);
             w.WriteNumber("value", 10_000);
