@@ -20,6 +20,9 @@ namespace Retail.Cli;
 /// </summary>
 internal static class UpsertCommand
 {
+    /// <summary>The workshop's UpsertToES event source mapping: batches of 1,000 records.</summary>
+    internal const int WorkshopBatchSize = 1_000;
+
     /// <summary>A setting of the shared handler: its environment variable and the flag that overrides it.</summary>
     private sealed record Setting(string Variable, Option<string?> Flag);
 
@@ -34,7 +37,7 @@ internal static class UpsertCommand
         var s3Endpoint = LakeOption.CreateS3Endpoint();
         var consumer = new Option<string>("--consumer-name") { Description = "The consumer name its checkpoints and its claim go by (one process per name and lake).", DefaultValueFactory = _ => new SpeedLayerOptions().ConsumerName };
         var defaults = new SpeedLayerOptions();
-        var batchSize = new Option<int>("--batch-size") { Description = "Most documents per bulk upsert (1–100000).", DefaultValueFactory = _ => defaults.MaxBatchDocuments };
+        var batchSize = new Option<int>("--batch-size") { Description = "Most documents per bulk upsert (1–100000; default 1000, the workshop's event source mapping BatchSize).", DefaultValueFactory = _ => WorkshopBatchSize };
         batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError($"--batch-size must be 1 to 100000, got {r.GetValueOrDefault<int>()}."); });
         var batchLatency = new Option<double>("--batch-latency") { Description = "Longest a document waits in a partly filled batch before it is upserted, seconds (0–300; as the Lambda's batching window).", DefaultValueFactory = _ => defaults.MaxBatchLatency.TotalSeconds };
         batchLatency.Validators.Add(r => { if (r.GetValueOrDefault<double>() is var d && !(d >= 0 && d <= 300)) r.AddError($"--batch-latency must be 0 to 300 seconds, got {d}."); });
