@@ -85,12 +85,8 @@ public sealed class UpsertCliTests(KinesisMockFixture kinesis, S3rverFixture s3r
         // A 300 s batching window keeps every document in the open batch until the signal.
         using (var upsert = RetailChild.Start(dir.Path, UpsertArgs(stream, fake, dir.Path, "--batch-latency", "300")))
         {
-            using (var timeout = new CancellationTokenSource(ChildTimeout))
-                while (!upsert.Stderr.Contains("[INFO] 500 records read", StringComparison.Ordinal))
-                {
-                    Assert.False(upsert.HasExited, upsert.Stderr);
-                    await Task.Delay(100, timeout.Token); // the poll interval of the condition (the progress line comes every 5 s)
-                }
+            // The progress line (every 5 s) says all 500 are read: signalled by the child's stderr reader, no polling.
+            await upsert.WaitForStderrAsync("[INFO] 500 records read", ChildTimeout);
             Assert.Equal(0, fake.TotalDocuments);
             using (var kill = Process.Start("kill", ["-TERM", upsert.Id.ToString(CultureInfo.InvariantCulture)]))
                 await kill.WaitForExitAsync();
