@@ -49,16 +49,8 @@ internal static class DeliverCommand
             string streamName = r.GetValue(stream)!;
             var kinesisOptions = KinesisFlags.Options(streamName, r.GetValue(region), r.GetValue(endpoint));
             var position = KinesisFlags.Position(r.GetValue(from)!, r.GetValue(timestamp));
-            if (!s3) LakeOption.EnsureWritable(Path.GetFullPath(location));
-
-            var services = new ServiceCollection();
-            var retail = services.AddRetail();
-            // Credentials for the bucket and the stream come from the AWS SDK's default chain (environment, profile, role).
-            if (s3) retail.AddS3Lake(o => { o.UseUri(location); o.ServiceUrl = r.GetValue(s3Endpoint); });
-            else retail.AddLocalLake(o => o.Path = Path.GetFullPath(location));
-            var kinesis = KinesisFlags.CreateStream(kinesisOptions);
-            services.AddSingleton<IRecordStream>(_ => kinesis); // a factory, so the provider disposes it
-            retail.AddLakeCheckpoints().AddDelivery(o =>
+            var (services, retail, _) = KinesisFlags.LakeConsumerServices(location, r.GetValue(s3Endpoint), kinesisOptions);
+            retail.AddDelivery(o =>
             {
                 DeliveryFlags.Apply(o, r.GetValue(flags.PartitionBy) == "event-time", r.GetValue(flags.BufferSizeMiB), r.GetValue(flags.BufferInterval));
                 if (r.GetValue(prefix) is { } p) o.Prefix = p;

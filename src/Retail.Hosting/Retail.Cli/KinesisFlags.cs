@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using Retail.Sinks.Kinesis;
 using Retail.Streaming;
@@ -13,6 +14,25 @@ namespace Retail.Cli;
 internal static class KinesisFlags
 {
     public static readonly string[] IteratorTypes = ["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"];
+
+    /// <summary>
+    /// The services of a consumer of a Kinesis stream that keeps its checkpoints (and its error output) in the lake at
+    /// <paramref name="location"/> (a folder, checked writable here, or <c>s3://bucket[/prefix]</c>), as <c>retail deliver</c>
+    /// and <c>retail upsert</c> run them. Credentials for the bucket and the stream come from the AWS SDK's default chain.
+    /// </summary>
+    public static (ServiceCollection Services, IRetailBuilder Retail, IRecordStream Stream) LakeConsumerServices(string location, string? s3Endpoint, KinesisOptions kinesis)
+    {
+        bool s3 = LakeOption.IsS3(location);
+        if (!s3) LakeOption.EnsureWritable(Path.GetFullPath(location));
+        var services = new ServiceCollection();
+        var retail = services.AddRetail();
+        if (s3) retail.AddS3Lake(o => { o.UseUri(location); o.ServiceUrl = s3Endpoint; });
+        else retail.AddLocalLake(o => o.Path = Path.GetFullPath(location));
+        var stream = CreateStream(kinesis);
+        services.AddSingleton<IRecordStream>(_ => stream); // a factory, so the provider disposes it
+        retail.AddLakeCheckpoints();
+        return (services, retail, stream);
+    }
 
     /// <summary><c>--stream-name</c>; <paramref name="required"/> makes a missing one a usage error naming the flag.</summary>
     public static Option<string?> StreamName(bool required, string description = "The Kinesis stream's name.")

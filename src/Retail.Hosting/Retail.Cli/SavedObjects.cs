@@ -84,36 +84,20 @@ internal static class SavedObjects
 
     private static void WriteIndexPattern(ArrayBufferWriter<byte> output, string pattern)
     {
-        using (var w = new Utf8JsonWriter(output, Options))
+        WriteObject(output, "index-pattern", IndexPatternId(pattern), w =>
         {
-            w.WriteStartObject();
-            w.WriteString("type", "index-pattern");
-            w.WriteString("id", IndexPatternId(pattern));
-            w.WriteStartObject("attributes");
             w.WriteString("title", pattern);
             w.WriteString("timeFieldName", TimeField);
             // Dashboards reads the field list from the index when the pattern is first opened.
             w.WriteString("fields", "[]");
-            w.WriteEndObject();
-            w.WriteStartArray("references");
-            w.WriteEndArray();
-            w.WriteStartObject("migrationVersion");
-            w.WriteString("index-pattern", "7.6.0");
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        output.Write("\n"u8);
+        }, reference: null, "7.6.0");
     }
 
     private static void WriteVisualization(ArrayBufferWriter<byte> output, string pattern, string timeFrom, string timeTo)
     {
         string title = $"Sum of {MetricField} over {TimeField} ({pattern})";
-        using (var w = new Utf8JsonWriter(output, Options))
+        WriteObject(output, "visualization", VisualizationId(pattern), w =>
         {
-            w.WriteStartObject();
-            w.WriteString("type", "visualization");
-            w.WriteString("id", VisualizationId(pattern));
-            w.WriteStartObject("attributes");
             w.WriteString("title", title);
             w.WriteString("description", $"The workshop's speed-layer chart: sum({MetricField}) per {TimeField} interval.");
             w.WriteString("visState", Json(v => WriteVisState(v, title, timeFrom, timeTo)));
@@ -128,16 +112,7 @@ internal static class SavedObjects
                 s.WriteEndObject();
             }));
             w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteStartArray("references");
-            WriteReference(w, SearchSourceIndexRefName, "index-pattern", IndexPatternId(pattern));
-            w.WriteEndArray();
-            w.WriteStartObject("migrationVersion");
-            w.WriteString("visualization", "7.10.0");
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        output.Write("\n"u8);
+        }, (SearchSourceIndexRefName, "index-pattern", IndexPatternId(pattern)), "7.10.0");
     }
 
     /// <summary>A vertical bar chart ("histogram"): metric 1 = sum(Quantity) on the Y axis, bucket 2 = a date histogram of InvoiceDate on X.</summary>
@@ -251,12 +226,8 @@ internal static class SavedObjects
 
     private static void WriteDashboard(ArrayBufferWriter<byte> output, string pattern, string timeFrom, string timeTo)
     {
-        using (var w = new Utf8JsonWriter(output, Options))
+        WriteObject(output, "dashboard", DashboardId(pattern), w =>
         {
-            w.WriteStartObject();
-            w.WriteString("type", "dashboard");
-            w.WriteString("id", DashboardId(pattern));
-            w.WriteStartObject("attributes");
             w.WriteString("title", $"Retail speed layer ({pattern})");
             w.WriteString("description", "Sales as the speed layer indexes them: sum(Quantity) over InvoiceDate, today, refreshed every 10 s.");
             w.WriteNumber("hits", 0);
@@ -303,16 +274,7 @@ internal static class SavedObjects
                 s.WriteEndObject();
             }));
             w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteStartArray("references");
-            WriteReference(w, PanelRefName, "visualization", VisualizationId(pattern));
-            w.WriteEndArray();
-            w.WriteStartObject("migrationVersion");
-            w.WriteString("dashboard", "7.9.3");
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        output.Write("\n"u8);
+        }, (PanelRefName, "visualization", VisualizationId(pattern)), "7.9.3");
     }
 
     private static void WriteEmptyQuery(Utf8JsonWriter w)
@@ -325,13 +287,37 @@ internal static class SavedObjects
         w.WriteEndArray();
     }
 
-    private static void WriteReference(Utf8JsonWriter w, string name, string type, string id)
+    /// <summary>
+    /// One saved object on its own line: <c>{type, id, attributes, references, migrationVersion}</c>, its attributes written
+    /// by <paramref name="attributes"/>, with at most one reference.
+    /// </summary>
+    private static void WriteObject(ArrayBufferWriter<byte> output, string type, string id, Action<Utf8JsonWriter> attributes,
+        (string Name, string Type, string Id)? reference, string migrationVersion)
     {
-        w.WriteStartObject();
-        w.WriteString("name", name);
-        w.WriteString("type", type);
-        w.WriteString("id", id);
-        w.WriteEndObject();
+        using (var w = new Utf8JsonWriter(output, Options))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", type);
+            w.WriteString("id", id);
+            w.WriteStartObject("attributes");
+            attributes(w);
+            w.WriteEndObject();
+            w.WriteStartArray("references");
+            if (reference is { } r)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", r.Name);
+                w.WriteString("type", r.Type);
+                w.WriteString("id", r.Id);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("migrationVersion");
+            w.WriteString(type, migrationVersion);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        output.Write("\n"u8);
     }
 
     /// <summary>A nested JSON document (the saved objects keep visState, panelsJSON and searchSourceJSON as strings).</summary>

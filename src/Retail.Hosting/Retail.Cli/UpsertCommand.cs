@@ -101,16 +101,8 @@ internal static class UpsertCommand
 
             string streamName = r.GetValue(stream)!;
             var kinesisOptions = KinesisFlags.Options(streamName, r.GetValue(region), r.GetValue(endpoint));
-            if (!s3) LakeOption.EnsureWritable(Path.GetFullPath(location));
-
-            var services = new ServiceCollection();
-            var retail = services.AddRetail();
-            // Credentials for the bucket, the stream and a SigV4 domain come from the AWS SDK's default chain.
-            if (s3) retail.AddS3Lake(o => { o.UseUri(location); o.ServiceUrl = r.GetValue(s3Endpoint); });
-            else retail.AddLocalLake(o => o.Path = Path.GetFullPath(location));
-            var kinesis = KinesisFlags.CreateStream(kinesisOptions);
-            services.AddSingleton<IRecordStream>(_ => kinesis); // a factory, so the provider disposes it
-            retail.AddLakeCheckpoints();
+            // Credentials for a SigV4 domain come from the AWS SDK's default chain too.
+            var (services, _, kinesis) = KinesisFlags.LakeConsumerServices(location, r.GetValue(s3Endpoint), kinesisOptions);
             await using var provider = services.BuildServiceProvider();
             provider.ValidateRetailOptions();
             var store = provider.GetRequiredService<IObjectStore>();
