@@ -1,0 +1,35 @@
+namespace Retail.Sinks.Athena;
+
+/// <summary>Where and how Athena runs Retail's queries: the region (or a test endpoint), the database, work group and result location.</summary>
+public sealed class AthenaOptions
+{
+    /// <summary>The AWS region (default: <c>AWS_REGION</c>, then <c>AWS_DEFAULT_REGION</c>, then <c>us-east-1</c>).</summary>
+    public string Region { get; set; } = AwsHttp.DefaultRegion();
+
+    /// <summary>An endpoint to use instead of the region's (<c>http://127.0.0.1:PORT</c> for a test fake), or null.</summary>
+    public string? ServiceUrl { get; set; }
+
+    /// <summary>The database (Glue schema) unqualified table names resolve in (default <c>mydatabase</c>, the workshop's).</summary>
+    public string Database { get; set; } = "mydatabase";
+
+    /// <summary>The data catalog (default <c>AwsDataCatalog</c>).</summary>
+    public string Catalog { get; set; } = "AwsDataCatalog";
+
+    /// <summary>The work group (default <c>primary</c>).</summary>
+    public string WorkGroup { get; set; } = "primary";
+
+    /// <summary>Where Athena writes query results (<c>s3://bucket/prefix/</c>), or null to use the work group's setting.</summary>
+    public string? OutputLocation { get; set; }
+
+    /// <summary>Timeout of each HTTP request to Athena (default 30 s).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>First delay between GetQueryExecution polls (default 200 ms); it doubles up to <see cref="MaxPollInterval"/>.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest delay between polls (default 5 s).</summary>
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one query may run before it is stopped (StopQueryExecution) and reported as timed out (default 30 min).</summary>
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(30);
+}
