@@ -61,12 +61,13 @@ internal static class LambdaHandlers
     {
         var lake = new RetailLakeDefinition();
         // Credentials come from the AWS SDK's default chain (Lambda sets AWS_ACCESS_KEY_ID, … for the function's role).
-        store ??= S3ObjectStoreFactory.Create(settings.Lake);
+        IObjectStore Store() => store ??= S3ObjectStoreFactory.Create(settings.Lake);
         var logger = logs.CreateLogger(settings.Handler);
         return settings.Handler switch
         {
-            LambdaSettings.DeliverToS3 => new KinesisBatchHandler(new DeliverToS3Target(store, lake, settings.ConsumerName, logs, time), logger),
-            LambdaSettings.UpsertToES => new KinesisBatchHandler(CreateUpsert(env, store, lake, logs, time), logger),
+            LambdaSettings.MergeSmallFiles => new MergeSmallFilesHandler(MergeSmallFilesSetup.Create(settings, env, Store, lake, logs, time), logger),
+            LambdaSettings.DeliverToS3 => new KinesisBatchHandler(new DeliverToS3Target(Store(), lake, settings.ConsumerName, logs, time), logger),
+            LambdaSettings.UpsertToES => new KinesisBatchHandler(CreateUpsert(env, Store(), lake, logs, time), logger),
             _ => throw new LambdaSettingException("_HANDLER", $"_HANDLER '{settings.Handler}' is not a handler of this runtime: use one of {string.Join(", ", LambdaSettings.Handlers)}."),
         };
     }

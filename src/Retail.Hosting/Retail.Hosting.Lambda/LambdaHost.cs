@@ -65,7 +65,8 @@ internal sealed partial class LambdaHost(LambdaRuntimeClient runtime, IInvocatio
         {
             string type = e switch
             {
-                InvalidKinesisEventException => "Retail.InvalidEvent",
+                InvalidKinesisEventException or InvalidScheduledEventException => "Retail.InvalidEvent",
+                CompactionFailedException => "Retail.CompactionFailed",
                 OperationCanceledException => "Retail.DeadlineReached",
                 _ => "Retail." + e.GetType().Name,
             };

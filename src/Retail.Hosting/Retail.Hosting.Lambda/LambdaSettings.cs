@@ -19,15 +19,16 @@ internal sealed class LambdaSettings
 {
     public const string UpsertToES = "UpsertToES";
     public const string DeliverToS3 = "DeliverToS3";
+    public const string MergeSmallFiles = "MergeSmallFiles";
     public const string DefaultConsumerName = "delivery-lambda";
 
     /// <summary>The handler names <c>_HANDLER</c> may have.</summary>
-    public static IReadOnlyList<string> Handlers { get; } = [UpsertToES, DeliverToS3];
+    public static IReadOnlyList<string> Handlers { get; } = [UpsertToES, DeliverToS3, MergeSmallFiles];
 
     /// <summary>_HANDLER: one of <see cref="Handlers"/>.</summary>
     public required string Handler { get; init; }
 
-    /// <summary>RETAIL_LAKE: where DeliverToS3 writes and where both handlers' dead letters go.</summary>
+    /// <summary>RETAIL_LAKE: where DeliverToS3 writes, where the handlers' dead letters go and what MergeSmallFiles (parquet) compacts.</summary>
     public required S3LakeOptions Lake { get; init; }
 
     /// <summary>RETAIL_DEADLINE_MARGIN_MS: how long before the deadline the batch stops (null: max(1 s, 10% of the time left)).</summary>
