@@ -60,7 +60,7 @@ internal static class CompactCommand
             {
                 foreach (var o in new Option[] { workGroup, region, athenaEndpoint })
                     if (given(o)) r.AddError($"{o.Name} is for --engine athena.");
-                if (r.GetValue(lake) is { } l && !LakeOption.IsS3(l) && !Directory.Exists(Path.GetFullPath(l)))
+                if (r.GetValue(lake) is { } l && !LakeOption.IsS3(l) && !Directory.Exists(Path.GetFullPath(l)) && !File.Exists(Path.GetFullPath(l)))
                     r.AddError($"--lake {Path.GetFullPath(l)} does not exist.");
             }
         });
