@@ -60,7 +60,7 @@ internal static class CompactCommand
             {
                 foreach (var o in new Option[] { workGroup, region, athenaEndpoint })
                     if (given(o)) r.AddError($"{o.Name} is for --engine athena.");
-                if (r.GetValue(lake) is { } l && !LakeOption.IsS3(l) && !Directory.Exists(Path.GetFullPath(l)))
+                if (r.GetValue(lake) is { } l && !LakeOption.IsS3(l) && !Directory.Exists(Path.GetFullPath(l)) && !File.Exists(Path.GetFullPath(l)))
                     r.AddError($"--lake {Path.GetFullPath(l)} does not exist.");
             }
         });
@@ -222,6 +222,7 @@ internal static class CompactCommand
             return 0;
         }
         var engine = AthenaClientFactory.CreateQueryEngine(athena);
+        using var owned = engine as IDisposable; // its HTTP client, when it has one
         var compactor = AthenaCtasCompactor.Create(options, engine, TimeProvider.System, NullLoggerFactory.Instance);
         await stderr.WriteLineAsync($"[INFO] compacting the hour {target:yyyy-MM-dd HH}:00 with Athena (work group {options.WorkGroup})").ConfigureAwait(false);
         var report = await compactor.CompactHoursAsync([target], new InlineProgress<HourCompaction>(h => stderr.WriteLine(HourLine(h))), ct).ConfigureAwait(false);
