@@ -75,4 +75,27 @@ public sealed class AthenaQueryEngineTests
         Assert.Equal("mydatabase", s.Database);
         Assert.Equal("s3://bucket/results/", s.OutputLocation);
     }
+
+    [Fact]
+    public async Task QueryAsync_OnAthenaFake_CancellationCallsStopQueryExecution()
+    {
+        await using var fake = await AthenaLoopbackFake.StartAsync((_, _) => ValueTask.FromResult(Sample));
+        fake.QueuedPolls = int.MaxValue;
+        using var cts = new CancellationTokenSource();
+        using var transport = new CancelOnPoll(cts, new SocketsHttpHandler());
+        var engine = AthenaClientFactory.CreateQueryEngine(new AthenaOptions { ServiceUrl = fake.Url.ToString(), Region = "us-east-1" },
+            new BasicAWSCredentials("AKIDEXAMPLE", "secret"), transport);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => engine.QueryAsync("select 1", cancellationToken: cts.Token).AsTask());
+        Assert.Contains("AmazonAthena.StopQueryExecution", fake.Calls);
+    }
+
+    private sealed class CancelOnPoll(CancellationTokenSource cts, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Headers.GetValues("X-Amz-Target").Single() == "AmazonAthena.GetQueryExecution") await cts.CancelAsync();
+            return response;
+        }
+    }
 }
