@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Retail.Query;
 
 namespace Retail.Sinks.Athena;
@@ -16,7 +17,17 @@ public static class AthenaClientFactory
     /// <param name="transport">The HTTP handler below the signer (kept by the caller), or null.</param>
     /// <param name="timeProvider">The clock of the polls (default: the system clock).</param>
     /// <param name="loggerFactory">Logs, or null.</param>
+    /// <exception cref="ArgumentException">An option is not valid; the message names each bad setting and its value.</exception>
     public static IQueryEngine CreateQueryEngine(AthenaOptions options, AWSCredentials? credentials = null, HttpMessageHandler? transport = null,
         TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
-        => throw new NotImplementedException("skeleton: built by the Athena client work");
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        var http = AwsHttp.CreateClient("athena", options.Region, credentials, transport, options.RequestTimeout);
+        var logger = loggerFactory?.CreateLogger("Retail.Sinks.Athena.AthenaQueryEngine") ?? NullLogger.Instance;
+        var client = new AthenaJsonClient(http, AwsHttp.Endpoint("athena", options.Region, options.ServiceUrl), "Athena", "AmazonAthena", logger);
+        var copy = options.Clone();
+        return new AthenaQueryEngine(http, client, copy, timeProvider ?? TimeProvider.System, logger);
+    }
 }

@@ -32,4 +32,34 @@ public sealed class AthenaOptions
 
     /// <summary>How long one query may run before it is stopped (StopQueryExecution) and reported as timed out (default 30 min).</summary>
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How transient failures of each Athena call (throttling, 5xx, network, request timeout) are retried: Retail's one retry pipeline.</summary>
+    public Retail.RetryOptions Retry { get; set; } = new();
+
+    /// <summary>A copy (the retry options copied too).</summary>
+    public AthenaOptions Clone()
+    {
+        var copy = (AthenaOptions)MemberwiseClone();
+        copy.Retry = Retry?.Clone()!;
+        return copy;
+    }
+
+    /// <summary>Every problem with these options, each naming the setting and its value; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        AwsHttp.ValidateEndpoint(errors, "AthenaOptions", Region, ServiceUrl);
+        if (string.IsNullOrWhiteSpace(Database)) errors.Add($"AthenaOptions.Database must be set, got '{Database}'.");
+        if (string.IsNullOrWhiteSpace(Catalog)) errors.Add($"AthenaOptions.Catalog must be set, got '{Catalog}'.");
+        if (string.IsNullOrWhiteSpace(WorkGroup)) errors.Add($"AthenaOptions.WorkGroup must be set, got '{WorkGroup}'.");
+        if (OutputLocation is not null && (!OutputLocation.StartsWith("s3://", StringComparison.Ordinal) || OutputLocation.Length <= 5))
+            errors.Add($"AthenaOptions.OutputLocation must be an s3://bucket/prefix/ URL, got '{OutputLocation}'.");
+        if (RequestTimeout <= TimeSpan.Zero) errors.Add($"AthenaOptions.RequestTimeout must be positive, got {RequestTimeout}.");
+        if (PollInterval <= TimeSpan.Zero) errors.Add($"AthenaOptions.PollInterval must be positive, got {PollInterval}.");
+        if (MaxPollInterval < PollInterval) errors.Add($"AthenaOptions.MaxPollInterval must be at least PollInterval ({PollInterval}), got {MaxPollInterval}.");
+        if (QueryTimeout <= TimeSpan.Zero) errors.Add($"AthenaOptions.QueryTimeout must be positive, got {QueryTimeout}.");
+        if (Retry is null) errors.Add("AthenaOptions.Retry must be set.");
+        else errors.AddRange(Retry.Validate("AthenaOptions.Retry"));
+        return errors;
+    }
 }
