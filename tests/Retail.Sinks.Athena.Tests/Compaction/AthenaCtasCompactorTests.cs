@@ -127,6 +127,23 @@ public sealed class AthenaCtasCompactorTests
     }
 
     [Fact]
+    public async Task CompactHours_CtasCountDiffers_OnAthenaFake_HourFailsNothingPublished()
+    {
+        _catalog.PutObject(HourPrefix(Hour), SampleRows[..12]);
+        _catalog.AnswerWhen = s => s.QueryString.StartsWith("SELECT count(*)", StringComparison.Ordinal)
+            ? new FakeQueryOutcome([new FakeColumn("row_count", "bigint")], [["11"]]) : null;
+
+        var report = await Compactor().CompactHoursAsync([Hour]);
+
+        var hour = Assert.Single(report.Hours);
+        Assert.Equal(HourCompactionOutcome.Failed, hour.Outcome);
+        Assert.Contains("11 rows", hour.Error);
+        Assert.Contains("12", hour.Error);
+        Assert.Empty(Published(Hour));
+        Assert.DoesNotContain(_catalog.Statements, s => s.QueryString.Contains("SET LOCATION", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void HourBefore_ScheduledEvent_IsThePreviousHour()
         => Assert.Equal(Hour, AthenaCtasCompactor.HourBefore(new DateTimeOffset(2020, 2, 28, 3, 5, 0, TimeSpan.Zero)));
 

@@ -7,8 +7,8 @@ namespace Retail.Sinks.Athena.Tests.Fakes;
 /// A small, strict simulation of Athena's catalog and S3 for the CTAS compactor: tables, partitions and their locations;
 /// objects under s3:// locations holding rows (opaque strings here: the compactor only counts rows and paths). Runs the
 /// statements the compactor sends and fails everything else. Athena's behaviours it reproduces: HIVE_PATH_ALREADY_EXISTS
-/// for a CTAS into a non-empty location, HIVE_TOO_MANY_OPEN_PARTITIONS over 100 partitions, "$path", DROP TABLE being
-/// metadata only (files stay).
+/// for a CTAS into a non-empty location, "$path", DROP TABLE being metadata only (files stay). It records the partitions
+/// each CTAS writes (<see cref="CtasPartitionCounts"/>); it does not write real Parquet (rows are opaque strings).
 /// </summary>
 public sealed partial class FakeAthenaCatalog
 {
@@ -26,6 +26,9 @@ public sealed partial class FakeAthenaCatalog
 
     /// <summary>When it answers a reason for a statement, that statement fails with it (fault injection).</summary>
     public Func<FakeStatement, string?>? FailWhen { get; set; }
+
+    /// <summary>When it answers an outcome for a statement, the statement answers that instead of running (fault injection).</summary>
+    public Func<FakeStatement, FakeQueryOutcome?>? AnswerWhen { get; set; }
 
     /// <summary>Declares a partitioned table (as the catalog DDL would).</summary>
     public void CreatePartitionedTable(string name) => _tables[name] = new Table(null);
@@ -48,6 +51,7 @@ public sealed partial class FakeAthenaCatalog
         cancellationToken.ThrowIfCancellationRequested();
         Statements.Add(statement);
         if (FailWhen?.Invoke(statement) is { } reason) throw new FakeQueryFailure(reason);
+        if (AnswerWhen?.Invoke(statement) is { } answer) return ValueTask.FromResult(answer);
         var sql = statement.QueryString.Trim();
         Match m;
         if ((m = AddPartitions().Match(sql)).Success)
@@ -79,7 +83,7 @@ public sealed partial class FakeAthenaCatalog
             if (Objects.Keys.Any(k => k.StartsWith(loc, StringComparison.Ordinal)))
                 throw new FakeQueryFailure($"HIVE_PATH_ALREADY_EXISTS: Target directory for table '{target}' already exists: {loc}");
             if (sql.Contains("partitioned_by", StringComparison.OrdinalIgnoreCase))
-                throw new FakeQueryFailure("HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of 100 open writers for partitions/buckets (the fake writes unpartitioned CTAS only)");
+                throw new FakeQueryFailure("FakeAthenaCatalog runs unpartitioned CTAS only (the compactor writes one hour per CTAS)");
             var source = Get(m.Groups["src"].Value);
             var rows = source.Partitions.TryGetValue(Spec(m), out var srcLoc) ? ReadLocation(srcLoc).SelectMany(o => o.Rows).ToList() : [];
             CtasPartitionCounts.Add(1);
