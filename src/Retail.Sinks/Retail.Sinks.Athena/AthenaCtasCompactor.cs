@@ -99,7 +99,7 @@ public sealed partial class AthenaCtasCompactor
             {
                 r = await CompactHourAsync(h, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is AthenaQueryException or HourFailedException)
+            catch (Exception ex) when (ex is AthenaQueryException or HourFailedException or HttpRequestException or TimeoutException)
             {
                 var reason = ex is AthenaQueryException aq ? aq.StateChangeReason ?? aq.Message : ex.Message;
                 r = new HourCompaction(h, HourCompactionOutcome.Failed, 0, 0, 0, 0, 0, string.Create(CultureInfo.InvariantCulture, $"hour {h:yyyy-MM-dd HH}:00: {reason}"));
