@@ -133,7 +133,7 @@ public sealed class CompactEngineTests
         Assert.False(Directory.Exists(missing));
     }
 
-    /// <summary>Needs the CTAS compactor's PlanStatements (helper D's work): fails with NotImplementedException until it is merged.</summary>
+    /// <summary>Needs the CTAS compactor's PlanStatements (helper D's work, branch ctas).</summary>
     [Fact]
     public async Task Compact_AthenaDryRunBasicDatetime_PrintsTheStatementsForHour02AndRunsNothing()
     {
@@ -148,6 +148,8 @@ public sealed class CompactEngineTests
         Assert.Contains("PARQUET", sql, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("SNAPPY", sql, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("PARTITION", sql, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("hour=03", sql, StringComparison.Ordinal);
+        // The CTAS writes hour 02's Parquet under the lake's Parquet prefix, and nothing else is written.
+        Assert.Contains("external_location = 's3://retail-dry-run-bucket/parquet-retail-trans/year=2020/month=02/day=28/hour=02/", sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("parquet-retail-trans/year=2020/month=02/day=28/hour=03", sql, StringComparison.Ordinal);
     }
 }

@@ -7,8 +7,7 @@ namespace Retail.Hosting.Lambda.Tests;
 
 /// <summary>
 /// MergeSmallFiles with COMPACTION_ENGINE=athena, in process, over a recording query engine. These tests need the CTAS
-/// compactor (AthenaCompactorOptions.FromEnvironment, AthenaCtasCompactor.PlanStatements: helper D's work) and fail
-/// with NotImplementedException until it is merged.
+/// compactor (AthenaCompactorOptions.FromEnvironment, AthenaCtasCompactor.PlanStatements: helper D's work, branch ctas).
 /// </summary>
 public sealed class MergeSmallFilesAthenaTests
 {
@@ -54,5 +53,25 @@ public sealed class MergeSmallFilesAthenaTests
         Assert.Contains("year=2020/month=02/day=28/hour=02/", sql, StringComparison.Ordinal);
         Assert.Contains("PARQUET", sql, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("DRY_RUN: would run", log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_AthenaBadDryRun_IsAnInitErrorNamingTheVariableAndValue()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["_HANDLER"] = "MergeSmallFiles",
+            ["RETAIL_LAKE"] = "s3://retail-lake",
+            ["COMPACTION_ENGINE"] = "athena",
+            ["DRY_RUN"] = "maybe",
+        };
+        Func<string, string?> env = k => values.GetValueOrDefault(k);
+        var logs = new LambdaLogging(LogLevel.Information, TextWriter.Null);
+
+        var e = Assert.Throws<LambdaSettingException>(() => MergeSmallFilesSetup.Create(LambdaSettings.FromEnvironment(env), env,
+            () => throw new InvalidOperationException("athena needs no store"), new Retail.Storage.RetailLakeDefinition(), logs, TimeProvider.System, _ => new RecordingEngine()));
+
+        Assert.Equal("DRY_RUN", e.Setting);
+        Assert.Contains("DRY_RUN 'maybe'", e.Message, StringComparison.Ordinal);
     }
 }

@@ -193,17 +193,21 @@ internal static class CompactCommand
         {
             options = AthenaCompactorOptions.FromEnvironment(Environment.GetEnvironmentVariable);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is AthenaCompactorSettingsException or ArgumentException)
         {
             throw new CliException(e.Message, 2);
         }
         if (workGroup is not null) options.WorkGroup = workGroup;
         if (lake is not null)
         {
-            string root = lake.TrimEnd('/');
-            var definition = new RetailLakeDefinition();
-            options.OldTableLocationPrefix = root + "/" + definition.JsonPrefix.TrimEnd('/');
-            options.OutputPrefix = root + "/" + definition.ParquetPrefix.TrimEnd('/');
+            try
+            {
+                options.UseLake(lake);
+            }
+            catch (Exception e) when (e is AthenaCompactorSettingsException or ArgumentException)
+            {
+                throw new CliException($"--lake {lake}: {e.Message}", 2);
+            }
         }
         if (dryRun) options.DryRun = true;
         var athena = new AthenaOptions { WorkGroup = options.WorkGroup, OutputLocation = options.StagingOutputPrefix, Database = options.OldDatabase, ServiceUrl = endpoint };

@@ -166,9 +166,9 @@ internal static class MergeSmallFilesSetup
                 {
                     options = AthenaCompactorOptions.FromEnvironment(env);
                 }
-                catch (ArgumentException e)
+                catch (AthenaCompactorSettingsException e)
                 {
-                    throw new LambdaSettingException(e.ParamName ?? "OLD_DATABASE", e.Message);
+                    throw new LambdaSettingException(e.Variable, e.Message);
                 }
                 var athena = new AthenaOptions
                 {
