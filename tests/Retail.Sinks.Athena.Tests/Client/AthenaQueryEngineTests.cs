@@ -98,4 +98,26 @@ public sealed class AthenaQueryEngineTests
             return response;
         }
     }
+
+    [Fact]
+    public async Task QueryAsync_OnAthenaFake_PollsThroughQueuedAndRunningUntilSucceeded()
+    {
+        await using var fake = await AthenaLoopbackFake.StartAsync((_, _) => ValueTask.FromResult(Sample));
+        fake.QueuedPolls = 3;
+        fake.RunningPolls = 2;
+        var result = await Engine(fake).QueryAsync("select 1");
+        Assert.Equal(2, result.Rows.Count);
+        Assert.Equal(6, fake.Calls.Count(c => c == "AmazonAthena.GetQueryExecution"));
+    }
+
+    [Fact]
+    public async Task QueryAsync_OnAthenaFakeRunningBackToQueued_KeepsPollingAndReadsTheRows()
+    {
+        await using var fake = await AthenaLoopbackFake.StartAsync((_, _) => ValueTask.FromResult(Sample));
+        fake.RequeuedPolls = 2;
+        var result = await Engine(fake).QueryAsync("select 1");
+        Assert.Equal(2, result.Rows.Count);
+        Assert.Single(fake.Started);
+        Assert.Equal(6, fake.Calls.Count(c => c == "AmazonAthena.GetQueryExecution"));
+    }
 }

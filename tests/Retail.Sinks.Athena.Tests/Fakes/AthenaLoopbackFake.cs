@@ -60,6 +60,9 @@ public sealed class AthenaLoopbackFake : IAsyncDisposable
     /// <summary>GetQueryExecution answers RUNNING this many times per query before it ends.</summary>
     public int RunningPolls { get; set; } = 1;
 
+    /// <summary>After its RUNNING polls a query goes back to QUEUED for this many polls (then RUNNING once more), as Athena may.</summary>
+    public int RequeuedPolls { get; set; }
+
     /// <summary>Every statement started (once per new query id), in order.</summary>
     public IReadOnlyList<FakeStatement> Started => [.. _started];
 
@@ -149,9 +152,15 @@ public sealed class AthenaLoopbackFake : IAsyncDisposable
         bool run = false;
         lock (q)
         {
-            q.Polls++;
-            if (q.State == "QUEUED" && q.Polls > QueuedPolls) q.State = "RUNNING";
-            if (q.State == "RUNNING" && q.Polls > QueuedPolls + RunningPolls) run = true;
+            int p = ++q.Polls, requeued = RequeuedPolls;
+            if (q.State is "QUEUED" or "RUNNING")
+            {
+                if (p <= QueuedPolls) q.State = "QUEUED";
+                else if (p <= QueuedPolls + RunningPolls) q.State = "RUNNING";
+                else if (p <= QueuedPolls + RunningPolls + requeued) q.State = "QUEUED";
+                else if (requeued > 0 && p <= QueuedPolls + RunningPolls + requeued + 1) q.State = "RUNNING";
+                else { q.State = "RUNNING"; run = true; }
+            }
         }
         if (run)
         {
