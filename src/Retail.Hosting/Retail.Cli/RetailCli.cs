@@ -17,7 +17,6 @@ internal static class RetailCli
         root.Subcommands.Add(UpsertCommand.Create(stdout, stderr));
         root.Subcommands.Add(StreamCommand.Create(stdout, stderr));
         root.Subcommands.Add(DashboardsCommand.Create(stdout, stderr));
-        root.Subcommands.Add(CatalogCommand.Create(stdout, stderr));
         // --help and --version are what the user asked for: stdout. Usage errors go to stderr.
         using var helpOut = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), 4096, leaveOpen: true) { AutoFlush = true };
         // Ctrl-C and SIGTERM cancel the command's token; the command then has this long to flush and checkpoint
