@@ -46,7 +46,8 @@ public sealed class AthenaCompactorOptionsTests
     public async Task CompactHours_RealRunWithoutOutputPrefix_ErrorNamesVariable()
     {
         var catalog = new Fakes.FakeAthenaCatalog();
-        var compactor = AthenaCtasCompactor.Create(new AthenaCompactorOptions { OldTableLocationPrefix = "s3://b/json-data/" }, new CatalogQueryEngine(catalog.ExecuteAsync));
+        await using var fake = await Fakes.AthenaLoopbackFake.StartAsync(catalog.ExecuteAsync);
+        var compactor = AthenaCtasCompactor.Create(new AthenaCompactorOptions { OldTableLocationPrefix = "s3://b/json-data/" }, AthenaCtasCompactorTests.Athena(fake));
         var ex = await Assert.ThrowsAsync<AthenaCompactorSettingsException>(async () => await compactor.CompactHoursAsync([DateTime.UtcNow]));
         Assert.Equal("OUTPUT_PREFIX", ex.Variable);
         Assert.Empty(catalog.Statements);

@@ -1,11 +1,17 @@
+using Amazon.Runtime;
 using Microsoft.Extensions.Time.Testing;
 using Retail.Compaction;
+using Retail.Query;
 using Retail.Sinks.Athena.Tests.Fakes;
 using Xunit;
 
 namespace Retail.Sinks.Athena.Tests.Compaction;
 
-public sealed class AthenaCtasCompactorTests
+/// <summary>
+/// The CTAS compactor through the real Athena client (signed JSON 1.1 calls, polling, paging) against the strict loopback
+/// Athena fake, whose statements run on a fake catalog of tables, partitions and S3 objects.
+/// </summary>
+public sealed class AthenaCtasCompactorTests : IAsyncLifetime
 {
     private const string Json = "s3://bucket/json-data/";
     private const string Out = "s3://bucket/parquet-retail-trans/";
@@ -18,15 +24,25 @@ public sealed class AthenaCtasCompactorTests
     private readonly FakeAthenaCatalog _catalog = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2020, 2, 28, 3, 5, 0, TimeSpan.Zero));
 
-    public AthenaCtasCompactorTests()
+    private AthenaLoopbackFake _fake = null!;
+
+    public async Task InitializeAsync()
     {
         _catalog.CreatePartitionedTable(JsonTable);
         _catalog.CreatePartitionedTable(ParquetTable);
+        _fake = await AthenaLoopbackFake.StartAsync(_catalog.ExecuteAsync);
     }
+
+    public async Task DisposeAsync() => await _fake.DisposeAsync();
+
+    internal static IQueryEngine Athena(AthenaLoopbackFake fake) => AthenaClientFactory.CreateQueryEngine(
+        new AthenaOptions { ServiceUrl = fake.Url.ToString(), Region = "us-east-1", PollInterval = TimeSpan.FromMilliseconds(1), MaxPollInterval = TimeSpan.FromMilliseconds(2),
+            OutputLocation = "s3://bucket/results/", Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) } },
+        new BasicAWSCredentials("AKIDEXAMPLE", "secret"));
 
     private AthenaCtasCompactor Compactor() => AthenaCtasCompactor.Create(
         new AthenaCompactorOptions { OldTableLocationPrefix = "s3://bucket/json-data", OutputPrefix = Out },
-        new CatalogQueryEngine(_catalog.ExecuteAsync), _time);
+        Athena(_fake), _time);
 
     private static string HourPrefix(DateTime h) => $"{Json}year={h:yyyy}/month={h:MM}/day={h:dd}/hour={h:HH}/";
 
@@ -119,7 +135,8 @@ public sealed class AthenaCtasCompactorTests
         probe.CreatePartitionedTable(JsonTable);
         probe.CreatePartitionedTable(ParquetTable);
         foreach (var o in _catalog.Objects) probe.Objects[o.Key] = o.Value;
-        await AthenaCtasCompactor.Create(new AthenaCompactorOptions { OldTableLocationPrefix = Json, OutputPrefix = Out }, new CatalogQueryEngine(probe.ExecuteAsync), _time)
+        await using var probeFake = await AthenaLoopbackFake.StartAsync(probe.ExecuteAsync);
+        await AthenaCtasCompactor.Create(new AthenaCompactorOptions { OldTableLocationPrefix = Json, OutputPrefix = Out }, Athena(probeFake), _time)
             .CompactHoursAsync([Hour]);
         var ctas = probe.Statements.Single(s => s.QueryString.StartsWith("CREATE TABLE", StringComparison.Ordinal)).QueryString;
         var start = ctas.IndexOf("external_location = '", StringComparison.Ordinal) + "external_location = '".Length;
@@ -160,7 +177,7 @@ public sealed class AthenaCtasCompactorTests
     [Fact]
     public void PlanStatements_DryRunWithoutPrefixes_MatchesGoldenAndShowsPlaceholders()
     {
-        var compactor = AthenaCtasCompactor.Create(AthenaCompactorOptions.FromEnvironment(v => v == "DRY_RUN" ? "true" : null), new CatalogQueryEngine(_catalog.ExecuteAsync), _time);
+        var compactor = AthenaCtasCompactor.Create(AthenaCompactorOptions.FromEnvironment(v => v == "DRY_RUN" ? "true" : null), Athena(_fake), _time);
         var text = string.Join(";\n\n", compactor.PlanStatements([AthenaCtasCompactor.HourBefore(_time.GetUtcNow())])) + ";\n";
         Assert.Contains("s3://<bucket>/json-data/", text);
         Assert.Empty(_catalog.Statements);
