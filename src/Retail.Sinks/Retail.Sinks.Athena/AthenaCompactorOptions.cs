@@ -145,6 +145,10 @@ public sealed partial class AthenaCompactorOptions
         return value.TrimEnd('/') + "/";
     }
 
+    internal static bool IsIdentifier(string? value) => value is not null && IdentifierPattern().IsMatch(value);
+
+    internal static bool IsS3Prefix(string? value) => value is not null && PrefixPattern().IsMatch(value);
+
     [GeneratedRegex("^[A-Za-z0-9_]{1,255}$")]
     private static partial Regex IdentifierPattern();
 

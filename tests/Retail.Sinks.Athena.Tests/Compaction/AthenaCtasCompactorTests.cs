@@ -184,7 +184,7 @@ public sealed class AthenaCtasCompactorTests : IAsyncLifetime
         AssertGolden("ctas-dry-run-2020022802.sql", text);
     }
 
-    private static void AssertGolden(string name, string actual)
+    internal static void AssertGolden(string name, string actual)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Golden", name);
         if (Environment.GetEnvironmentVariable("RETAIL_UPDATE_GOLDEN") == "1")

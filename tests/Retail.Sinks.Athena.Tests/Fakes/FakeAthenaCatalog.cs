@@ -31,7 +31,17 @@ public sealed partial class FakeAthenaCatalog
     public Func<FakeStatement, FakeQueryOutcome?>? AnswerWhen { get; set; }
 
     /// <summary>Declares a partitioned table (as the catalog DDL would).</summary>
-    public void CreatePartitionedTable(string name) => _tables[name] = new Table(null);
+    public void CreatePartitionedTable(string name)
+    {
+        Databases.Add(name.Split('.')[0]);
+        _tables[name] = new Table(null);
+    }
+
+    /// <summary>The databases created (by CREATE DATABASE or <see cref="CreatePartitionedTable"/>).</summary>
+    public HashSet<string> Databases { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The tables and their LOCATION (null for those made by <see cref="CreatePartitionedTable"/>).</summary>
+    public IReadOnlyDictionary<string, string?> TableLocations => _tables.ToDictionary(t => t.Key, t => t.Value.Location);
 
     /// <summary>Puts an object with <paramref name="rows"/> under <paramref name="prefix"/>; returns its key.</summary>
     public string PutObject(string prefix, IEnumerable<string> rows)
@@ -54,6 +64,18 @@ public sealed partial class FakeAthenaCatalog
         if (AnswerWhen?.Invoke(statement) is { } answer) return ValueTask.FromResult(answer);
         var sql = statement.QueryString.Trim();
         Match m;
+        if ((m = CreateDatabase().Match(sql)).Success)
+        {
+            Databases.Add(m.Groups["db"].Value);
+            return ValueTask.FromResult(FakeQueryOutcome.Ddl);
+        }
+        if ((m = CreateExternalTable().Match(sql)).Success)
+        {
+            var name = m.Groups["t"].Value;
+            if (!Databases.Contains(name.Split('.')[0])) throw new FakeQueryFailure($"FAILED: SemanticException [Error 10072]: Database does not exist: {name.Split('.')[0]}");
+            _tables.TryAdd(name, new Table(m.Groups["loc"].Value));
+            return ValueTask.FromResult(FakeQueryOutcome.Ddl);
+        }
         if ((m = AddPartitions().Match(sql)).Success)
         {
             var t = Get(m.Groups["t"].Value);
@@ -128,6 +150,12 @@ public sealed partial class FakeAthenaCatalog
     }
 
     private const string SpecPattern = @"\(year=(?<y>\d+), month=(?<mo>\d+), day=(?<d>\d+), hour=(?<h>\d+)\)";
+
+    [GeneratedRegex(@"^CREATE DATABASE IF NOT EXISTS (?<db>\w+)$")]
+    private static partial Regex CreateDatabase();
+
+    [GeneratedRegex(@"^CREATE EXTERNAL TABLE IF NOT EXISTS (?<t>\w+\.\w+) \(\n(  \w+ [\w(),]+,?\n)+\)\nPARTITIONED BY \(year int, month int, day int, hour int\)\n.*?LOCATION '(?<loc>s3://[^']*/)'(\nTBLPROPERTIES \(.*\))?$", RegexOptions.Singleline)]
+    private static partial Regex CreateExternalTable();
 
     [GeneratedRegex(@"^ALTER TABLE (?<t>\w+\.\w+) ADD IF NOT EXISTS(?<rest>(\s+PARTITION \(.*?\) LOCATION '[^']*')+)$", RegexOptions.Singleline)]
     private static partial Regex AddPartitions();
