@@ -12,6 +12,7 @@ internal static class RetailCli
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
         root.Subcommands.Add(QueryCommand.Create(stdout, stderr));
         root.Subcommands.Add(CompactCommand.Create(stdout, stderr));
+        root.Subcommands.Add(CatalogCommand.Create(stdout, stderr));
         root.Subcommands.Add(ConsumeCommand.Create(stdout, stderr));
         root.Subcommands.Add(DeliverCommand.Create(stdout, stderr));
         root.Subcommands.Add(UpsertCommand.Create(stdout, stderr));
