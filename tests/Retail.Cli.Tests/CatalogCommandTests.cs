@@ -77,7 +77,7 @@ public sealed class CatalogCommandTests
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal(ddl.StdoutText, string.Concat(seen.Select(s => s + ";\n\n")));
-        Assert.All(fake.Started, s => Assert.Equal(("mydatabase", "retail", "s3://results-bucket/athena/"), (s.Database, s.WorkGroup, s.OutputLocation)));
+        Assert.All(fake.Started, s => Assert.Equal(((string?)null, "retail", "s3://results-bucket/athena/"), (s.Database, s.WorkGroup, s.OutputLocation)));
         Assert.Contains("statement 3 of 3", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("catalog applied: 3 statements", result.Stderr, StringComparison.Ordinal);
     }

@@ -74,10 +74,12 @@ public sealed class StreamConsumerOptions
 /// <summary>Live counters of a <see cref="StreamConsumer"/> (thread-safe reads).</summary>
 public sealed class StreamConsumerStats
 {
-    private long _read, _saved, _finished, _retries, _unflushed, _behind;
+    private long _read, _reads, _saved, _finished, _retries, _unflushed, _behind;
 
     /// <summary>Records read from the stream.</summary>
     public long RecordsRead => Interlocked.Read(ref _read);
+    /// <summary>Reads of any shard that completed, empty ones included (a consumer that has read nothing yet has 0).</summary>
+    public long Reads => Interlocked.Read(ref _reads);
     /// <summary>Checkpoints saved.</summary>
     public long CheckpointsSaved => Interlocked.Read(ref _saved);
     /// <summary>Shards read to their end and checkpointed (parents of a split or merge, or every shard of a completed stream).</summary>
@@ -93,6 +95,7 @@ public sealed class StreamConsumerStats
     {
         Interlocked.Add(ref _read, n);
         Interlocked.Exchange(ref _behind, behind);
+        Interlocked.Increment(ref _reads);
     }
     internal void Saved() => Interlocked.Increment(ref _saved);
     internal void Finished() => Interlocked.Increment(ref _finished);

@@ -82,7 +82,8 @@ internal static class CatalogCommand
                 }
                 return 0;
             }
-            var athena = new AthenaOptions { Database = options.Database, WorkGroup = r.GetValue(workGroup)!, OutputLocation = r.GetValue(outputLocation), ServiceUrl = r.GetValue(endpoint) };
+            // No database in the query context: Athena refuses one that does not exist yet, and every name is qualified.
+            var athena = new AthenaOptions { Database = null, WorkGroup = r.GetValue(workGroup)!, OutputLocation = r.GetValue(outputLocation), ServiceUrl = r.GetValue(endpoint) };
             if (r.GetValue(region) is { } regionName) athena.Region = regionName;
             Query.IQueryEngine client;
             try

@@ -20,7 +20,7 @@ internal static class ConsumerRun
     /// <param name="stats">The consumer's counters (reads, behind-latest).</param>
     /// <param name="progress">The progress line, given the records read per second since the last one.</param>
     /// <param name="ended">Why it stopped when every shard was read to its end.</param>
-    /// <param name="idleExit">Stop once nothing has been read for this long and nothing is left; null to run until stopped.</param>
+    /// <param name="idleExit">Stop once nothing has been read for this long, a read has completed since (a slow start never counts as idle) and nothing is left; null to run until stopped.</param>
     /// <param name="stderr">Where the lines go.</param>
     /// <param name="time">The clock.</param>
     /// <param name="ct">Ctrl-C or SIGTERM.</param>
@@ -32,7 +32,7 @@ internal static class ConsumerRun
         var running = run(stop.Token);
         string? why = null;
         Exception? failure = null;
-        long lastRead = 0, lastReadAt = time.GetTimestamp(), lastProgress = time.GetTimestamp(), readAtProgress = 0;
+        long lastRead = 0, lastReadAt = time.GetTimestamp(), lastProgress = time.GetTimestamp(), readAtProgress = 0, readsAtLastRecord = 0;
         while (!running.IsCompleted)
         {
             await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(200), time, CancellationToken.None)).ConfigureAwait(false);
@@ -42,6 +42,7 @@ internal static class ConsumerRun
             {
                 lastRead = read;
                 lastReadAt = time.GetTimestamp();
+                readsAtLastRecord = stats.Reads;
             }
             if (time.GetElapsedTime(lastProgress) >= ProgressInterval)
             {
@@ -50,7 +51,8 @@ internal static class ConsumerRun
                 lastProgress = time.GetTimestamp();
                 readAtProgress = read;
             }
-            if (idleExit is TimeSpan idle && !stop.IsCancellationRequested && time.GetElapsedTime(lastReadAt) >= idle && stats.MillisBehindLatest == 0)
+            if (idleExit is TimeSpan idle && !stop.IsCancellationRequested && time.GetElapsedTime(lastReadAt) >= idle
+                && stats.Reads > readsAtLastRecord && stats.MillisBehindLatest == 0)
             {
                 why = string.Create(CultureInfo.InvariantCulture, $"nothing read for {idle.TotalSeconds:0.#} s and nothing left in the stream (--idle-exit)");
                 await stop.CancelAsync().ConfigureAwait(false);

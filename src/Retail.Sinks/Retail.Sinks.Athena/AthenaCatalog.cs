@@ -16,7 +16,8 @@ namespace Retail.Sinks.Athena;
 /// <c>_</c>; s3:// URIs without quotes or backslashes); nothing else reaches the text.</remarks>
 public static class AthenaCatalog
 {
-    /// <summary>The most partitions one ALTER TABLE … ADD statement carries (Glue's BatchCreatePartition takes 100).</summary>
+    /// <summary>The most partitions one generated ALTER TABLE … ADD statement carries (Retail's batch size, that of Glue's
+    /// BatchCreatePartition; Athena documents no limit of its own).</summary>
     public const int MaxPartitionsPerStatement = 100;
 
     /// <summary>The statements, in the order they must run. Throws <see cref="ArgumentException"/> naming every bad setting.</summary>
@@ -25,7 +26,7 @@ public static class AthenaCatalog
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
-        string root = options.Location is { } l ? l.TrimEnd('/') + "/" : AthenaCatalogOptions.PlaceholderLocation;
+        string root = options.Root;
         var lake = options.Lake;
         string db = options.Database;
         string jsonLocation = root + lake.JsonPrefix;
@@ -55,8 +56,10 @@ public static class AthenaCatalog
 
     /// <summary>
     /// Runs <see cref="Statements"/> one after another through <paramref name="athena"/> (an Athena engine from
-    /// <see cref="AthenaClientFactory.CreateQueryEngine"/>), each waited for and checked. Every statement is idempotent
-    /// (IF NOT EXISTS), so a failed apply can be run again. Requires <see cref="AthenaCatalogOptions.Location"/>.
+    /// <see cref="AthenaClientFactory.CreateQueryEngine"/>, with <see cref="AthenaOptions.Database"/> null: Athena refuses a
+    /// query context naming a database that does not exist yet, and every name here is qualified), each waited for and
+    /// checked. Every statement is idempotent (IF NOT EXISTS), so a failed apply can be run again; an existing table is
+    /// left as it is (drop it first to change its columns or properties). Requires <see cref="AthenaCatalogOptions.Location"/>.
     /// </summary>
     /// <returns>The number of statements run.</returns>
     /// <exception cref="AthenaQueryException">A statement failed: the message names it (its number and first line) and Athena's reason.</exception>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Retail.Storage;
 
 namespace Retail.Sinks.Athena;
@@ -17,7 +18,7 @@ public enum ParquetPartitioning
 }
 
 /// <summary>What <see cref="AthenaCatalog"/> generates: the Glue database and the lake's two tables.</summary>
-public sealed class AthenaCatalogOptions
+public sealed partial class AthenaCatalogOptions
 {
     /// <summary>Shown for <see cref="Location"/> when it is not set (printing only; <see cref="AthenaCatalog.ApplyAsync"/> requires it).</summary>
     public const string PlaceholderLocation = "s3://<bucket>/";
@@ -39,13 +40,14 @@ public sealed class AthenaCatalogOptions
     /// <summary>Which compactor writes the Parquet table (default <see cref="ParquetPartitioning.HourFolders"/>, Retail's).</summary>
     public ParquetPartitioning ParquetPartitioning { get; set; } = ParquetPartitioning.HourFolders;
 
-    /// <summary>The first year partition projection serves (default 2000).</summary>
+    /// <summary>The first year partition projection serves (default 2000; four digits).</summary>
     public int ProjectionFirstYear { get; set; } = 2000;
 
     /// <summary>The last year partition projection serves (default 2099).</summary>
     public int ProjectionLastYear { get; set; } = 2099;
 
-    /// <summary>Without projection: the hours (UTC, any minute within the hour) whose partitions the statements add.</summary>
+    /// <summary>Without projection: the hours (UTC, any minute within the hour; a local time is converted) whose partitions
+    /// the statements add. Prefer projection for long ranges: Athena plans slowly over many thousands of partitions.</summary>
     public IList<DateTime> Hours { get; } = [];
 
     /// <summary>Adds every hour from <paramref name="first"/> to <paramref name="last"/>, both included.</summary>
@@ -54,7 +56,8 @@ public sealed class AthenaCatalogOptions
         var h = Truncate(first);
         var end = Truncate(last);
         if (end < h) throw new ArgumentException($"The last hour {end:yyyy-MM-ddTHH}:00 is before the first {h:yyyy-MM-ddTHH}:00.", nameof(last));
-        if ((end - h).TotalHours >= MaxHours) throw new ArgumentException($"{(end - h).TotalHours + 1:0} hours is more than {MaxHours} (use PartitionProjection for long ranges).", nameof(last));
+        if ((end - h).TotalHours >= MaxHours)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{(end - h).TotalHours + 1:0} hours is more than {MaxHours} (use PartitionProjection for long ranges)."), nameof(last));
         for (; h <= end; h = h.AddHours(1)) Hours.Add(h);
         return this;
     }
@@ -66,18 +69,45 @@ public sealed class AthenaCatalogOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (!AthenaCompactorOptions.IsIdentifier(Database))
-            errors.Add($"{nameof(AthenaCatalogOptions)}.{nameof(Database)} '{Database}' is not an identifier (letters, digits and '_').");
-        if (Location is not null && !AthenaCompactorOptions.IsS3Prefix(Location))
+        if (Database is null || !DdlName().IsMatch(Database))
+            errors.Add($"{nameof(AthenaCatalogOptions)}.{nameof(Database)} '{Database}' is not a name of letters, digits and '_' starting with a letter.");
+        bool location = Location is null || AthenaCompactorOptions.IsS3Prefix(Location);
+        if (!location)
             errors.Add($"{nameof(AthenaCatalogOptions)}.{nameof(Location)} '{Location}' is not an s3:// URI (s3://bucket[/prefix]).");
         if (Lake is null) errors.Add($"{nameof(AthenaCatalogOptions)}.{nameof(Lake)} is null.");
-        else errors.AddRange(Lake.Validate());
-        if (ProjectionFirstYear is < 1 or > 9999 || ProjectionLastYear is < 1 or > 9999 || ProjectionLastYear < ProjectionFirstYear)
+        else
+        {
+            var lake = Lake.Validate();
+            errors.AddRange(lake);
+            if (lake.Count == 0)
+            {
+                foreach (var (name, value) in new[] { (nameof(RetailLakeDefinition.JsonTableName), Lake.JsonTableName), (nameof(RetailLakeDefinition.ParquetTableName), Lake.ParquetTableName) })
+                    if (!DdlName().IsMatch(value))
+                        errors.Add($"{nameof(AthenaCatalogOptions)}.{nameof(Lake)}.{name} '{value}' must start with a letter in Athena DDL.");
+                // The locations go into the DDL text: the same characters as the compactor's prefixes (no quotes, '$', braces or backslashes).
+                string root = location && Location is not null ? Root : "s3://bucket/";
+                foreach (var (name, value) in new[] { (nameof(RetailLakeDefinition.JsonPrefix), Lake.JsonPrefix), (nameof(RetailLakeDefinition.ParquetPrefix), Lake.ParquetPrefix) })
+                    if (!AthenaCompactorOptions.IsS3Prefix(root + value))
+                        errors.Add($"{nameof(AthenaCatalogOptions)}.{nameof(Lake)}.{name} '{value}' has a character Athena DDL locations here do not take (letters, digits and !-_.*()=/ and space only).");
+            }
+        }
+        if (ProjectionFirstYear is < 1000 or > 9999 || ProjectionLastYear is < 1000 or > 9999 || ProjectionLastYear < ProjectionFirstYear)
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(AthenaCatalogOptions)}.{nameof(ProjectionFirstYear)}..{nameof(ProjectionLastYear)} {ProjectionFirstYear}..{ProjectionLastYear} is not a range of years."));
         if (Hours.Count > MaxHours)
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(AthenaCatalogOptions)}.{nameof(Hours)} holds {Hours.Count} hours, more than {MaxHours} (use PartitionProjection)."));
         return errors;
     }
 
-    internal static DateTime Truncate(DateTime t) => new(t.Year, t.Month, t.Day, t.Hour, 0, 0, DateTimeKind.Utc);
+    /// <summary>The lake's root with one trailing slash, or <see cref="PlaceholderLocation"/>.</summary>
+    internal string Root => Location is { } l ? l.TrimEnd('/') + "/" : PlaceholderLocation;
+
+    /// <summary>The hour of <paramref name="t"/> in UTC (a local time is converted; an unspecified one is taken as UTC).</summary>
+    internal static DateTime Truncate(DateTime t)
+    {
+        if (t.Kind == DateTimeKind.Local) t = t.ToUniversalTime();
+        return new(t.Year, t.Month, t.Day, t.Hour, 0, 0, DateTimeKind.Utc);
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,254}$")]
+    private static partial Regex DdlName();
 }

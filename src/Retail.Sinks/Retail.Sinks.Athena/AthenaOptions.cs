@@ -9,8 +9,10 @@ public sealed class AthenaOptions
     /// <summary>An endpoint to use instead of the region's (<c>http://127.0.0.1:PORT</c> for a test fake), or null.</summary>
     public string? ServiceUrl { get; set; }
 
-    /// <summary>The database (Glue schema) unqualified table names resolve in (default <c>mydatabase</c>, the workshop's).</summary>
-    public string Database { get; set; } = "mydatabase";
+    /// <summary>The database (Glue schema) unqualified table names resolve in (default <c>mydatabase</c>, the workshop's).
+    /// Athena requires it to exist; null sends no database, for statements whose names are all qualified, such as
+    /// <c>CREATE DATABASE</c> (what <see cref="AthenaCatalog.ApplyAsync"/> needs).</summary>
+    public string? Database { get; set; } = "mydatabase";
 
     /// <summary>The data catalog (default <c>AwsDataCatalog</c>).</summary>
     public string Catalog { get; set; } = "AwsDataCatalog";
@@ -49,7 +51,7 @@ public sealed class AthenaOptions
     {
         var errors = new List<string>();
         AwsHttp.ValidateEndpoint(errors, "AthenaOptions", Region, ServiceUrl);
-        if (string.IsNullOrWhiteSpace(Database)) errors.Add($"AthenaOptions.Database must be set, got '{Database}'.");
+        if (Database is not null && string.IsNullOrWhiteSpace(Database)) errors.Add($"AthenaOptions.Database must be a name or null, got '{Database}'.");
         if (string.IsNullOrWhiteSpace(Catalog)) errors.Add($"AthenaOptions.Catalog must be set, got '{Catalog}'.");
         if (string.IsNullOrWhiteSpace(WorkGroup)) errors.Add($"AthenaOptions.WorkGroup must be set, got '{WorkGroup}'.");
         if (OutputLocation is not null && (!OutputLocation.StartsWith("s3://", StringComparison.Ordinal) || OutputLocation.Length <= 5))

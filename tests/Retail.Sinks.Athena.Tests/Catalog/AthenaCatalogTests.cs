@@ -133,7 +133,7 @@ public sealed class AthenaCatalogTests
         options.ParquetPartitioning = ParquetPartitioning.CompactorRegistered;
         var progress = new List<string>();
 
-        int n = await AthenaCatalog.ApplyAsync(options, AthenaCtasCompactorTests.Athena(fake), new SyncProgress(progress.Add));
+        int n = await AthenaCatalog.ApplyAsync(options, AthenaCtasCompactorTests.Athena(fake, database: null), new SyncProgress(progress.Add));
 
         Assert.Equal(AthenaCatalog.Statements(options), fake.Started.Select(s => s.QueryString));
         Assert.Equal(4, n);
@@ -157,11 +157,47 @@ public sealed class AthenaCatalogTests
         await using var fake = await AthenaLoopbackFake.StartAsync(catalog.ExecuteAsync);
         var options = Options().AddHours(Hour, Hour);
 
-        var e = await Assert.ThrowsAsync<AthenaQueryException>(async () => await AthenaCatalog.ApplyAsync(options, AthenaCtasCompactorTests.Athena(fake)));
+        var e = await Assert.ThrowsAsync<AthenaQueryException>(async () => await AthenaCatalog.ApplyAsync(options, AthenaCtasCompactorTests.Athena(fake, database: null)));
 
         Assert.Contains("catalog statement 3 of 5 (CREATE EXTERNAL TABLE IF NOT EXISTS mydatabase.ctas_retail_trans_parquet (", e.Message);
         Assert.Contains("AccessDeniedException: no glue:CreateTable", e.Message);
         Assert.Equal(3, fake.Started.Count);
+    }
+
+    [Fact]
+    public async Task Apply_WithTheNewDatabaseAsQueryContext_OnAthenaFake_FailsAsAthenaDoes()
+    {
+        // Athena refuses a QueryExecutionContext.Database that does not exist: CREATE DATABASE must run without one.
+        var catalog = new FakeAthenaCatalog();
+        await using var fake = await AthenaLoopbackFake.StartAsync(catalog.ExecuteAsync);
+        var e = await Assert.ThrowsAsync<AthenaQueryException>(async () => await AthenaCatalog.ApplyAsync(Options(), AthenaCtasCompactorTests.Athena(fake)));
+        Assert.Contains("SCHEMA_NOT_FOUND", e.Message);
+    }
+
+    [Theory]
+    [InlineData("JsonPrefix", "json'data/")]
+    [InlineData("ParquetPrefix", "parquet${x}/")]
+    [InlineData("JsonTableName", "_json")]
+    public void Statements_LakeSettingThatWouldBreakTheDdl_ErrorNamesIt(string setting, string value)
+    {
+        var options = Options();
+        switch (setting)
+        {
+            case "JsonPrefix": options.Lake.JsonPrefix = value; break;
+            case "ParquetPrefix": options.Lake.ParquetPrefix = value; break;
+            default: options.Lake.JsonTableName = value; break;
+        }
+        var e = Assert.Throws<ArgumentException>(() => AthenaCatalog.Statements(options));
+        Assert.Contains(setting, e.Message);
+        Assert.Contains(value, e.Message);
+    }
+
+    [Fact]
+    public void AddHours_LocalTime_IsConvertedToUtc()
+    {
+        var local = new DateTime(2020, 2, 28, 2, 30, 0, DateTimeKind.Utc).ToLocalTime();
+        var options = Options().AddHours(local, local);
+        Assert.Equal([Hour], options.Hours.Select(AthenaCatalogOptions.Truncate));
     }
 
     [Fact]

@@ -35,8 +35,8 @@ public sealed class AthenaCtasCompactorTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _fake.DisposeAsync();
 
-    internal static IQueryEngine Athena(AthenaLoopbackFake fake) => AthenaClientFactory.CreateQueryEngine(
-        new AthenaOptions { ServiceUrl = fake.Url.ToString(), Region = "us-east-1", PollInterval = TimeSpan.FromMilliseconds(1), MaxPollInterval = TimeSpan.FromMilliseconds(2),
+    internal static IQueryEngine Athena(AthenaLoopbackFake fake, string? database = "mydatabase") => AthenaClientFactory.CreateQueryEngine(
+        new AthenaOptions { Database = database, ServiceUrl = fake.Url.ToString(), Region = "us-east-1", PollInterval = TimeSpan.FromMilliseconds(1), MaxPollInterval = TimeSpan.FromMilliseconds(2),
             OutputLocation = "s3://bucket/results/", Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) } },
         new BasicAWSCredentials("AKIDEXAMPLE", "secret"));
 

@@ -62,6 +62,8 @@ public sealed partial class FakeAthenaCatalog
         Statements.Add(statement);
         if (FailWhen?.Invoke(statement) is { } reason) throw new FakeQueryFailure(reason);
         if (AnswerWhen?.Invoke(statement) is { } answer) return ValueTask.FromResult(answer);
+        if (statement.Database is { } context && !Databases.Contains(context))
+            throw new FakeQueryFailure($"SCHEMA_NOT_FOUND: Schema '{context}' does not exist");
         var sql = statement.QueryString.Trim();
         Match m;
         if ((m = CreateDatabase().Match(sql)).Success)
