@@ -25,7 +25,7 @@ public sealed class ReadOnlyLakeFixture : IDisposable
 
     public List<RetailTransaction> Records { get; }
 
-    public DuckDbQueryEngine Engine { get; }
+    internal DuckDbQueryEngine Engine { get; }
 
     /// <summary>A delivered object, and its hour folder.</summary>
     public string JsonObject { get; }

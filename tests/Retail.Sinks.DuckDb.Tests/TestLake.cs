@@ -110,7 +110,7 @@ public sealed class SampleLakeFixture : IDisposable
 
     public List<RetailTransaction> Records { get; }
 
-    public DuckDbQueryEngine Engine { get; }
+    internal DuckDbQueryEngine Engine { get; }
 
     public void Dispose()
     {

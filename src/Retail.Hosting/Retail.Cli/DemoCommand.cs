@@ -184,7 +184,7 @@ internal static class DemoCommand
 
         var queryWatch = Stopwatch.StartNew();
         using var output = new StreamWriter(stdout, new UTF8Encoding(false), 64 * 1024, leaveOpen: true);
-        foreach (var table in new[] { DuckDbQueryEngine.JsonTableName, DuckDbQueryEngine.ParquetTableName })
+        foreach (var table in new[] { RetailLakeDefinition.DefaultJsonTableName, RetailLakeDefinition.DefaultParquetTableName })
         {
             foreach (var q in WorkshopQueries)
             {
@@ -196,8 +196,8 @@ internal static class DemoCommand
         }
         // One scan per table for both its count and its revenue.
         var counts = await QueryAsync(query,
-            $"SELECT * FROM (SELECT count(*) n, sum(quantity*price) revenue FROM {DuckDbQueryEngine.JsonTableName}) j, " +
-            $"(SELECT count(*) n, sum(quantity*price) revenue FROM {DuckDbQueryEngine.ParquetTableName}) p", "both tables", ct).ConfigureAwait(false);
+            $"SELECT * FROM (SELECT count(*) n, sum(quantity*price) revenue FROM {RetailLakeDefinition.DefaultJsonTableName}) j, " +
+            $"(SELECT count(*) n, sum(quantity*price) revenue FROM {RetailLakeDefinition.DefaultParquetTableName}) p", "both tables", ct).ConfigureAwait(false);
         timings.Add(("queries", queryWatch.Elapsed));
         long documents = await index.CountAsync(ct).ConfigureAwait(false);
 

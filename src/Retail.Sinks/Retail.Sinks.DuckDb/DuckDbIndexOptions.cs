@@ -3,7 +3,7 @@ using Retail.Storage;
 
 namespace Retail.Sinks.DuckDb;
 
-/// <summary>Options of <see cref="DuckDbUpsertIndex"/>, the embedded speed layer.</summary>
+/// <summary>Options of the embedded speed layer index (<see cref="DuckDbFactory.CreateUpsertIndex"/>, <c>AddDuckDbUpsertIndex</c>).</summary>
 /// <remarks>
 /// Set either <see cref="DatabasePath"/> or <see cref="LakePath"/>. With only a lake, the database is
 /// <c>&lt;lake&gt;/_retail/speed-layer.duckdb</c> (<see cref="DefaultDatabaseKey"/>): beside the lake's

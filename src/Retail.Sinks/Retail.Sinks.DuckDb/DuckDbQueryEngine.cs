@@ -47,7 +47,7 @@ namespace Retail.Sinks.DuckDb;
 /// load an extension, or read other files.</para>
 /// <para>Thread-safe: concurrent queries each run on their own DuckDB connection.</para>
 /// </remarks>
-public sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposable
+internal sealed class DuckDbQueryEngine : IQueryEngine, IDisposable, IAsyncDisposable
 {
     /// <summary>The JSON table's default name, <c>retail_trans_json</c> (<see cref="RetailLakeDefinition.DefaultJsonTableName"/>); an engine's own is <see cref="Lake"/>'s.</summary>
     public const string JsonTableName = RetailLakeDefinition.DefaultJsonTableName;

@@ -4,7 +4,7 @@ using Retail.Storage;
 
 namespace Retail.Sinks.DuckDb;
 
-/// <summary>Options of <see cref="DuckDbQueryEngine"/>: SQL over a local data lake folder.</summary>
+/// <summary>Options of the embedded SQL engine (<see cref="DuckDbFactory.CreateQueryEngine"/>, <c>AddDuckDbQueries</c>): SQL over a local data lake folder.</summary>
 public sealed class DuckDbQueryOptions
 {
     /// <summary>

@@ -12,7 +12,7 @@ namespace Retail;
 public static class DuckDbRetailBuilderExtensions
 {
     /// <summary>
-    /// Registers <see cref="DuckDbQueryEngine"/> as <see cref="IQueryEngine"/> (a singleton), configured by
+    /// Registers the embedded DuckDB engine (the one <see cref="DuckDbFactory.CreateQueryEngine"/> makes) as <see cref="IQueryEngine"/> (a singleton), configured by
     /// <paramref name="configure"/>; <see cref="DuckDbQueryOptions.LakePath"/> is required. Options are
     /// validated on start. Calling it again adds no second engine (the options of every call apply, in order).
     /// </summary>
@@ -28,8 +28,8 @@ public static class DuckDbRetailBuilderExtensions
     }
 
     /// <summary>
-    /// Registers a named <see cref="DuckDbQueryEngine"/> as the keyed services <see cref="DuckDbQueryEngine"/>
-    /// and <see cref="IQueryEngine"/> (key <paramref name="name"/>), with named options validated on start. Its
+    /// Registers a named embedded DuckDB engine as the keyed service <see cref="IQueryEngine"/>
+    /// (key <paramref name="name"/>), with named options validated on start. Its
     /// dependencies are its options of that name (the lake it reads is <see cref="DuckDbQueryOptions.LakePath"/>).
     /// Calling it again with the same name adds no second engine.
     /// </summary>
@@ -47,7 +47,7 @@ public static class DuckDbRetailBuilderExtensions
     }
 
     /// <summary>
-    /// Registers <see cref="DuckDbUpsertIndex"/> as <see cref="IUpsertIndex"/> (a singleton), configured by
+    /// Registers the embedded DuckDB index (the one <see cref="DuckDbFactory.CreateUpsertIndex"/> makes) as <see cref="IUpsertIndex"/> (a singleton), configured by
     /// <paramref name="configure"/>; set <see cref="DuckDbIndexOptions.DatabasePath"/> or
     /// <see cref="DuckDbIndexOptions.LakePath"/>. Options are validated on start. Calling it again adds no second
     /// index (the options of every call apply, in order).
@@ -63,8 +63,8 @@ public static class DuckDbRetailBuilderExtensions
     }
 
     /// <summary>
-    /// Registers a named <see cref="DuckDbUpsertIndex"/> as the keyed services <see cref="DuckDbUpsertIndex"/>
-    /// and <see cref="IUpsertIndex"/> (key <paramref name="name"/>), with named options validated on start. Calling it
+    /// Registers a named embedded DuckDB index as the keyed service <see cref="IUpsertIndex"/>
+    /// (key <paramref name="name"/>), with named options validated on start. Calling it
     /// again with the same name adds no second index.
     /// </summary>
     public static IRetailBuilder AddDuckDbUpsertIndex(this IRetailBuilder builder, string name, Action<DuckDbIndexOptions> configure)

@@ -34,7 +34,7 @@ namespace Retail.Sinks.DuckDb;
 /// lock). DuckDB lets one process open a database file for writing, so other processes cannot read
 /// the file while the index is open; query it through <see cref="QueryAsync"/> instead.</para>
 /// </remarks>
-public sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposable
+internal sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposable
 {
     /// <summary>The <see cref="DuckDbIndexOptions.DatabasePath"/> of an in-memory index: <c>:memory:</c>.</summary>
     public const string InMemory = ":memory:";
