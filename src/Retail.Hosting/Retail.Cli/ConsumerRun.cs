@@ -13,6 +13,11 @@ internal static class ConsumerRun
     /// <summary>How often the progress line is written.</summary>
     internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>Whether <c>--idle-exit</c> may stop the run: no record for <paramref name="idle"/>, a read completed since the
+    /// last record (so a slow start, before any read returns, is never idle), and the last read was at the tip.</summary>
+    internal static bool IsIdle(TimeSpan sinceLastRecord, TimeSpan idle, long reads, long readsAtLastRecord, long millisBehindLatest)
+        => sinceLastRecord >= idle && reads > readsAtLastRecord && millisBehindLatest == 0;
+
     /// <summary>How a run ended: why, in words, and the failure the consumer could not get past (null when it stopped cleanly).</summary>
     internal readonly record struct Outcome(string Why, Exception? Failure);
 
@@ -51,8 +56,7 @@ internal static class ConsumerRun
                 lastProgress = time.GetTimestamp();
                 readAtProgress = read;
             }
-            if (idleExit is TimeSpan idle && !stop.IsCancellationRequested && time.GetElapsedTime(lastReadAt) >= idle
-                && stats.Reads > readsAtLastRecord && stats.MillisBehindLatest == 0)
+            if (idleExit is TimeSpan idle && !stop.IsCancellationRequested && IsIdle(time.GetElapsedTime(lastReadAt), idle, stats.Reads, readsAtLastRecord, stats.MillisBehindLatest))
             {
                 why = string.Create(CultureInfo.InvariantCulture, $"nothing read for {idle.TotalSeconds:0.#} s and nothing left in the stream (--idle-exit)");
                 await stop.CancelAsync().ConfigureAwait(false);
