@@ -142,7 +142,7 @@ public sealed class AthenaCatalogTests
         Assert.Equal("s3://bucket/lake/json-data/", catalog.TableLocations["mydatabase.retail_trans_json"]);
         Assert.Equal("s3://bucket/lake/parquet-retail-trans/", catalog.TableLocations["mydatabase.ctas_retail_trans_parquet"]);
 
-        var rows = File.ReadLines("/work/shared/data/online_retail_2010_sample.csv").Skip(1).Take(7).ToArray();
+        var rows = File.ReadLines(Conformance.ConformanceLake.SamplePath("online_retail_2010_sample.csv")).Skip(1).Take(7).ToArray();
         catalog.PutObject($"s3://bucket/lake/json-data/{CtasStatements.HourPath(Hour)}", rows);
         var report = await AthenaCtasCompactor.Create(new AthenaCompactorOptions().UseLake("s3://bucket/lake"), AthenaCtasCompactorTests.Athena(fake),
             new FakeTimeProvider(new DateTimeOffset(2020, 2, 28, 3, 5, 0, TimeSpan.Zero))).CompactHoursAsync([Hour]);

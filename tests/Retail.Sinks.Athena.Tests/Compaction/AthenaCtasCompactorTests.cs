@@ -19,7 +19,7 @@ public sealed class AthenaCtasCompactorTests : IAsyncLifetime
     private const string ParquetTable = "mydatabase.ctas_retail_trans_parquet";
     private static readonly DateTime Hour = new(2020, 2, 28, 2, 0, 0, DateTimeKind.Utc);
 
-    private static readonly string[] SampleRows = File.ReadLines("/work/shared/data/online_retail_2010_sample.csv").Skip(1).Take(60).ToArray();
+    private static readonly string[] SampleRows = File.ReadLines(Conformance.ConformanceLake.SamplePath("online_retail_2010_sample.csv")).Skip(1).Take(60).ToArray();
 
     private readonly FakeAthenaCatalog _catalog = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2020, 2, 28, 3, 5, 0, TimeSpan.Zero));

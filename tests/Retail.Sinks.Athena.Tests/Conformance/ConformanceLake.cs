@@ -39,7 +39,7 @@ public sealed class ConformanceLake : IDisposable
     /// <summary>Every record in the lake (each table holds all of them).</summary>
     public List<RetailTransaction> Records { get; } = [];
 
-    private static string SamplePath(string fileName)
+    internal static string SamplePath(string fileName)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
