@@ -26,7 +26,7 @@ public static class AthenaClientFactory
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
         var http = AwsHttp.CreateClient("athena", options.Region, credentials, transport, options.RequestTimeout);
         var logger = loggerFactory?.CreateLogger("Retail.Sinks.Athena.AthenaQueryEngine") ?? NullLogger.Instance;
-        var client = new AthenaJsonClient(http, AwsHttp.Endpoint("athena", options.Region, options.ServiceUrl), "Athena", "AmazonAthena", logger);
+        var client = new AwsJsonClient(http, AwsHttp.Endpoint("athena", options.Region, options.ServiceUrl), "Athena", "AmazonAthena", logger, (op, code, message, status, id) => new AthenaServiceException(op, code, message, status, id));
         var copy = options.Clone();
         return new AthenaQueryEngine(http, client, copy, timeProvider ?? TimeProvider.System, logger);
     }

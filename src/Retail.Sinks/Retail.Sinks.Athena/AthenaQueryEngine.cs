@@ -10,12 +10,12 @@ namespace Retail.Sinks.Athena;
 /// its retries), GetQueryExecution polled with doubling delays until the query ends, every page of GetQueryResults
 /// typed from ResultSetMetadata. Each call goes through Retail's retry pipeline; polling is waiting, not retrying.
 /// </summary>
-internal sealed partial class AthenaQueryEngine(AthenaJsonClient client, AthenaOptions options, TimeProvider time, ILogger logger) : IQueryEngine, IDisposable
+internal sealed partial class AthenaQueryEngine(AwsJsonClient client, AthenaOptions options, TimeProvider time, ILogger logger) : IQueryEngine, IDisposable
 {
     private readonly RetailRetryPipeline _retry = new(options.Retry, time);
     private readonly HttpClient? _owned;
 
-    public AthenaQueryEngine(HttpClient http, AthenaJsonClient client, AthenaOptions options, TimeProvider time, ILogger logger) : this(client, options, time, logger) => _owned = http;
+    public AthenaQueryEngine(HttpClient http, AwsJsonClient client, AthenaOptions options, TimeProvider time, ILogger logger) : this(client, options, time, logger) => _owned = http;
 
     public async ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default)
     {

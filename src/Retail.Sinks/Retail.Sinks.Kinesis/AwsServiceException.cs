@@ -14,7 +14,11 @@ public sealed class AwsServiceException : Exception, IRetryClassified
         "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException",
     };
 
+    /// <summary>The error maker of <paramref name="service"/>'s JSON client.</summary>
+    internal static AwsJsonError Factory(string service) => (operation, code, message, status, requestId) => new AwsServiceException(service, operation, code, message, status, requestId);
+
     /// <summary>Creates the exception.</summary>
+
     public AwsServiceException(string service, string operation, string errorCode, string message, int statusCode, string? requestId)
         : base($"{service} {operation} failed: {errorCode} (HTTP {statusCode}{(requestId is null ? "" : ", request id " + requestId)}): {message}")
     {

@@ -17,7 +17,7 @@ internal sealed class FirehoseDeliveryStream : IRecordPutTarget, IDisposable
     public FirehoseDeliveryStream(HttpClient http, bool ownsClient, FirehoseOptions options, ILogger logger)
     {
         StreamName = options.DeliveryStreamName!;
-        _client = new AwsJsonClient(http, AwsHttp.Endpoint("firehose", options.Region, options.ServiceUrl), "Firehose", Target, logger);
+        _client = new AwsJsonClient(http, AwsHttp.Endpoint("firehose", options.Region, options.ServiceUrl), "Firehose", Target, logger, AwsServiceException.Factory("Firehose"));
         _owned = ownsClient ? http : null;
     }
 

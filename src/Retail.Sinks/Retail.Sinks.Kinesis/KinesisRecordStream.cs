@@ -25,7 +25,7 @@ internal sealed class KinesisRecordStream : IRecordStream, IDisposable
         _logger = logger;
         StreamName = options.StreamName!;
         Limits = options.MaxRecordBytes == StreamLimits.MaxRecordBytes ? PutLimits.Kinesis : PutLimits.KinesisWithMaxRecordBytes(options.MaxRecordBytes);
-        _client = new AwsJsonClient(http, AwsHttp.Endpoint("kinesis", options.Region, options.ServiceUrl), "Kinesis", Target, logger);
+        _client = new AwsJsonClient(http, AwsHttp.Endpoint("kinesis", options.Region, options.ServiceUrl), "Kinesis", Target, logger, AwsServiceException.Factory("Kinesis"));
         _owned = ownsClient ? http : null;
     }
 

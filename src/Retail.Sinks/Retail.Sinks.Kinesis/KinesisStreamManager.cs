@@ -29,7 +29,7 @@ public sealed class KinesisStreamManager : IDisposable
     {
         _http = http;
         _time = time;
-        _client = new AwsJsonClient(http, AwsHttp.Endpoint("kinesis", options.Region, options.ServiceUrl), "Kinesis", KinesisRecordStream.Target, logger);
+        _client = new AwsJsonClient(http, AwsHttp.Endpoint("kinesis", options.Region, options.ServiceUrl), "Kinesis", KinesisRecordStream.Target, logger, AwsServiceException.Factory("Kinesis"));
     }
 
     /// <summary>How long a change may take to become ACTIVE before <see cref="TimeoutException"/> (default 5 minutes).</summary>

@@ -5,13 +5,15 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 
-namespace Retail.Sinks.Athena;
+namespace Retail.Sinks.Shared;
 
 /// <summary>
 /// The AWS JSON 1.1 protocol over an <see cref="HttpClient"/> whose handler chain signs (SigV4): POST / with
-/// <c>X-Amz-Target: {prefix}.{operation}</c>; errors are <c>{"__type": "…#Code", "message": "…"}</c>. No retries here.
+/// <c>X-Amz-Target: {prefix}.{operation}</c>; errors are <c>{"__type": "…#Code", "message": "…"}</c>, thrown as the
+/// package's own exception type (<paramref name="error"/>). No retries here. One source file, compiled into each thin AWS
+/// client package (Kinesis and Firehose, Athena) as an internal type.
 /// </summary>
-internal sealed partial class AthenaJsonClient(HttpClient http, Uri endpoint, string service, string targetPrefix, ILogger logger)
+internal sealed partial class AwsJsonClient(HttpClient http, Uri endpoint, string service, string targetPrefix, ILogger logger, AwsJsonError error)
 {
     private static readonly MediaTypeHeaderValue ContentType = new("application/x-amz-json-1.1");
 
@@ -49,7 +51,7 @@ internal sealed partial class AthenaJsonClient(HttpClient http, Uri endpoint, st
     }
 
     [SuppressMessage("Design", "CA1031", Justification = "An unreadable error body still becomes a typed error.")]
-    private AthenaServiceException Error(string operation, HttpStatusCode status, byte[] body, string? requestId)
+    private Exception Error(string operation, HttpStatusCode status, byte[] body, string? requestId)
     {
         string code = status == HttpStatusCode.InternalServerError ? "InternalFailure" : ((int)status >= 500 ? "ServiceUnavailable" : "HTTP" + (int)status);
         string message = body.Length == 0 ? status.ToString() : System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 500)));
@@ -69,7 +71,7 @@ internal sealed partial class AthenaJsonClient(HttpClient http, Uri endpoint, st
         {
             // Not JSON (a proxy's page): the status decides, the text is the message.
         }
-        return new AthenaServiceException(operation, code, message, (int)status, requestId);
+        return error(operation, code, message, (int)status, requestId);
     }
 
     [LoggerMessage(Level = LogLevel.Trace, Message = "{Service} {Operation}: sending {Bytes} bytes")]
@@ -78,3 +80,7 @@ internal sealed partial class AthenaJsonClient(HttpClient http, Uri endpoint, st
     [LoggerMessage(Level = LogLevel.Trace, Message = "{Service} {Operation}: HTTP {Status}, {Bytes} bytes, request id {RequestId}")]
     private static partial void LogResponse(ILogger logger, string service, string operation, int status, int bytes, string? requestId);
 }
+
+/// <summary>Makes the exception for an AWS JSON error answer: the operation, the error code (after <c>#</c>), the message,
+/// the HTTP status and the request id.</summary>
+internal delegate Exception AwsJsonError(string operation, string code, string message, int status, string? requestId);
