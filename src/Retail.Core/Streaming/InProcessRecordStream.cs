@@ -204,6 +204,7 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
                 var shard = OpenShardFor(hashes[i]);
                 if (shard.Count >= _options.MaxRecordsPerShard || shard.Bytes + r.Data.Length > _options.MaxBytesPerShard)
                 {
+                    if (!shard.Refusing) shard.RefusalEpoch++;
                     shard.Refusing = true;
                     results[i] = new PutRecordsResultEntry(null, null, "ProvisionedThroughputExceededException",
                         $"Shard {shard.Id} holds {shard.Count} unconsumed records ({shard.Bytes} bytes); try again after consumers checkpoint.");
@@ -391,13 +392,11 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         if (maxRecords < 1) throw new ArgumentOutOfRangeException(nameof(maxRecords), maxRecords, "maxRecords must be at least 1.");
         var shard = reader.Shard;
         long started = _time.GetTimestamp(); // one deadline for the whole read, however often the shard is woken
-        bool? wasRefusing = null; // as found by the first pass, under the same lock
         while (true)
         {
             Task signal;
             lock (_lock)
             {
-                wasRefusing ??= shard.Refusing;
                 if (reader.AtTrimHorizon) reader.After = Math.Max(reader.After, shard.ReleasedThrough);
                 long after = reader.After;
                 if (after < shard.ReleasedThrough)
@@ -414,10 +413,13 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
                 bool closed = shard.EndingSequence is not null || _completed;
                 bool end = closed && from + n == shard.Count;
                 var pressure = shard.Refusing ? new ShardBackpressure(Format(shard.ReleasedThrough)) : null;
-                // Backpressure raised while this read waited ends the wait at once, so the consumer holding the
-                // shard writes its buffers now; one already known at the start does not (no busy loop for the others).
-                if (n > 0 || end || maxWait <= TimeSpan.Zero || (pressure is not null && !wasRefusing.Value))
+                // Backpressure this reader has not been told of yet ends the wait at once, so the consumer holding
+                // the shard writes its buffers now, whether the refusal came before this read or during it. Each
+                // reader is told once per refusal (no busy loop for the consumers that are not holding the shard).
+                bool untold = pressure is not null && reader.ToldRefusal != shard.RefusalEpoch;
+                if (n > 0 || end || maxWait <= TimeSpan.Zero || untold)
                 {
+                    if (pressure is not null) reader.ToldRefusal = shard.RefusalEpoch;
                     long behind = from + n < shard.Count
                         ? Math.Max(0, (long)(_time.GetUtcNow() - shard.At(from + n).ApproximateArrivalTimestamp).TotalMilliseconds)
                         : 0;
@@ -451,6 +453,8 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         public long After { get; set; } = after;
         /// <summary>Opened at the trim horizon and nothing read yet: follows the horizon as records are released.</summary>
         public bool AtTrimHorizon { get; set; } = atTrimHorizon;
+        /// <summary>The shard's <see cref="Shard.RefusalEpoch"/> this reader last returned backpressure for.</summary>
+        public long ToldRefusal { get; set; }
         public string ShardId => Shard.Id;
 
         public ValueTask<ShardReadResult> ReadAsync(int maxRecords, TimeSpan maxWait, CancellationToken cancellationToken = default)
@@ -486,6 +490,8 @@ public sealed class InProcessRecordStream : IRecordStream, ICheckpointStore
         public long ReleasedThrough { get; private set; } = startingSequence - 1;
         /// <summary>A put was refused since records were last released: readers are told (backpressure).</summary>
         public bool Refusing { get; set; }
+        /// <summary>Counts refusals: raised each time <see cref="Refusing"/> turns on, so every reader is told of each one.</summary>
+        public long RefusalEpoch { get; set; }
         public int Count => _records.Count - _head;
         public Task WaitTask => _waiter.Task;
 

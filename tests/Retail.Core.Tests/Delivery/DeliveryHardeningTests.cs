@@ -162,6 +162,45 @@ public class DeliveryHardeningTests
         Assert.Equal(0, (await stream.PutRecordsAsync([new PutRecordsEntry("k", new byte[] { 9 })])).FailedRecordCount);
     }
 
+    /// <summary>
+    /// The refusal can come between two reads: a consumer that read the records before the shard was full is told
+    /// on its next read, however long that read may wait (it hung on a still clock: the stall seen under load).
+    /// </summary>
+    [Fact]
+    public async Task ReadAsync_RefusalBetweenReads_ReturnsBackpressureAtOnceAndOnlyOncePerRefusal()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2010, 12, 10, 0, 0, 0, TimeSpan.Zero));
+        var stream = new InProcessRecordStream(new InProcessStreamOptions { ShardCount = 1, MaxRecordsPerShard = 3 }, time);
+        stream.RegisterConsumer("delivery");
+        await using var reader = await stream.OpenShardReaderAsync((await stream.ListShardsAsync())[0].ShardId, StartPosition.TrimHorizon);
+        await stream.PutRecordsAsync([.. Enumerable.Range(0, 3).Select(i => new PutRecordsEntry("k", new byte[] { (byte)i }))]);
+        var read = await reader.ReadAsync(10, TimeSpan.Zero);
+        Assert.Equal(3, read.Records.Count);
+        Assert.Null(read.Backpressure); // not refusing yet
+
+        Assert.Equal(1, (await stream.PutRecordsAsync([new PutRecordsEntry("k", new byte[] { 3 })])).FailedRecordCount);
+        // The clock never moves: only the untold refusal can end this read.
+        var told = await reader.ReadAsync(10, TimeSpan.FromHours(1)).AsTask().WaitAsync(Guard);
+        Assert.Empty(told.Records);
+        Assert.NotNull(told.Backpressure);
+        Assert.True(told.Backpressure!.IsHeldBy(null));
+
+        // Told once: the next read waits (for records or its deadline) instead of spinning on the same refusal.
+        var waiting = reader.ReadAsync(10, TimeSpan.FromMinutes(1)).AsTask();
+        Assert.False(waiting.IsCompleted);
+        time.Advance(TimeSpan.FromMinutes(1));
+        var after = await waiting.WaitAsync(Guard);
+        Assert.Empty(after.Records);
+
+        // Released, then refused again: a new refusal is told again.
+        await stream.SaveAsync("delivery", read.Records[0].ShardId, new Checkpoint(read.Records[^1].SequenceNumber));
+        await stream.PutRecordsAsync([.. Enumerable.Range(0, 3).Select(i => new PutRecordsEntry("k", new byte[] { (byte)i }))]);
+        Assert.Equal(3, (await reader.ReadAsync(10, TimeSpan.Zero)).Records.Count);
+        Assert.Equal(1, (await stream.PutRecordsAsync([new PutRecordsEntry("k", new byte[] { 3 })])).FailedRecordCount);
+        var again = await reader.ReadAsync(10, TimeSpan.FromHours(1)).AsTask().WaitAsync(Guard);
+        Assert.NotNull(again.Backpressure);
+    }
+
     [Fact]
     public async Task InProcessStream_NewStreamOfTheSameName_NeverReusesAnEarlierStreamsSequenceNumbers()
     {
