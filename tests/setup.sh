@@ -5,7 +5,7 @@
 # entry point is missing, or when kinesalite (with its LevelDB binding, leveldown) does not load.
 # leveldown's install script (node-gyp-build) is not run by npm 11 unless allowed; it is not needed: leveldown ships
 # prebuilt bindings (linux-x64 among them) that node-gyp-build loads at run time, and the check below proves it.
-# Also makes sure native AOT can link (see below).
+# Also makes sure native AOT can link, and that Debian's Chromium is there for the browser tests (see below).
 # tests/run-tests.sh runs this first; run it by hand before `dotnet test` on a fresh clone.
 set -euo pipefail
 
@@ -21,6 +21,15 @@ if ! have_linker || ! { command -v objcopy >/dev/null || command -v llvm-objcopy
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   $sudo apt-get install -y --no-install-recommends clang llvm
+fi
+
+# The dashboard's browser tests (tests/Retail.Hosting.Dashboard.Tests) drive Debian's Chromium through Playwright for
+# .NET: Playwright's own browser download does not work here, so the tests launch /usr/bin/chromium.
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 fi
 
 cd "$(dirname "$0")/emulators"
