@@ -43,10 +43,15 @@ internal static class DemoCommand
         var shards = new Option<int>("--shards") { Description = "Shards of the in-process stream.", DefaultValueFactory = _ => 2 };
         var idMode = new Option<string>("--id-mode") { Description = "Speed-layer document ids: source-position (default, nothing overwritten), business-key, or workshop (md5[:8], collides).", DefaultValueFactory = _ => "source-position" };
         idMode.AcceptOnlyFromAmong("source-position", "business-key", "workshop");
+        var rate = new Option<double?>("--rate") { Description = "Records per second to produce (default: as fast as the pipeline takes them)." };
+        var serve = new Option<bool>("--serve") { Description = "Serve the dashboard while the demo streams, and go on serving when it is done, until Ctrl-C." };
+        var urls = DashboardServer.CreateUrlsOption();
         var command = new Command("demo", "Run the whole pipeline on the embedded defaults: stream → lake (JSON lines) ∥ speed layer → Parquet compaction → SQL.")
         {
-            lake, append, replace, records, input, partitionBy, bufferSize, bufferInterval, seed, shards, idMode,
+            lake, append, replace, records, input, partitionBy, bufferSize, bufferInterval, seed, shards, idMode, rate, serve, urls,
         };
+        rate.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double d && (d <= 0 || double.IsNaN(d) || double.IsInfinity(d))) r.AddError($"--rate must be a positive number of records per second, got {d}."); });
+        command.Validators.Add(r => { if (r.GetResult(urls) is { Implicit: false } && !r.GetValue(serve)) r.AddError("--urls is for --serve: give --serve too."); });
         command.Validators.Add(r => { if (r.GetValue(append) && r.GetValue(replace)) r.AddError("--append and --replace cannot be used together."); });
         records.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError($"--records must be 0 or more, got {r.GetValueOrDefault<long>()}."); });
         shards.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError($"--shards must be 1 to 64, got {r.GetValueOrDefault<int>()}."); });
@@ -57,14 +62,26 @@ internal static class DemoCommand
                 r.GetValue(lake)!.FullName, r.GetValue(records), r.GetValue(input)?.FullName, r.GetValue(partitionBy) == "event-time",
                 r.GetValue(bufferSize), r.GetValue(bufferInterval), r.GetValue(seed), r.GetValue(shards),
                 r.GetValue(idMode) switch { "business-key" => DocumentIdMode.BusinessKey, "workshop" => DocumentIdMode.WorkshopMd5Prefix, _ => DocumentIdMode.SourcePosition },
-                r.GetValue(append) ? ExistingLake.Append : r.GetValue(replace) ? ExistingLake.Replace : ExistingLake.Refuse);
+                r.GetValue(append) ? ExistingLake.Append : r.GetValue(replace) ? ExistingLake.Replace : ExistingLake.Refuse)
+            {
+                Rate = r.GetValue(rate),
+                ServeUrls = r.GetValue(serve) ? r.GetValue(urls) : null,
+            };
             return await RunAsync(settings, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
     }
 
     internal sealed record DemoSettings(string Lake, long Records, string? InputFile, bool EventTime, int BufferSizeMiB, int BufferIntervalSeconds, ulong Seed, int Shards, DocumentIdMode IdMode,
-        ExistingLake Existing = ExistingLake.Refuse);
+        ExistingLake Existing = ExistingLake.Refuse)
+    {
+        /// <summary>Records per second to produce, or null for as fast as the pipeline takes them.</summary>
+        public double? Rate { get; init; }
+        /// <summary>Serve the dashboard on these URLs while the demo runs and after it, until cancelled; null: no dashboard.</summary>
+        public string? ServeUrls { get; init; }
+        /// <summary>Called once the dashboard listens, with its addresses (tests read the port from here).</summary>
+        public Action<IReadOnlyList<string>>? Serving { get; init; }
+    }
 
     /// <summary>What to do with a lake that already holds data.</summary>
     internal enum ExistingLake
@@ -117,6 +134,16 @@ internal static class DemoCommand
         var index = provider.GetRequiredService<IUpsertIndex>();
         var time = provider.GetRequiredService<TimeProvider>();
 
+        Microsoft.AspNetCore.Builder.WebApplication? dashboard = null;
+        if (s.ServeUrls is not null)
+        {
+            var (app, addresses) = await DashboardServer.StartAsync(s.ServeUrls, query, provider.GetService<ISpeedLayerView>(), stderr, ct).ConfigureAwait(false);
+            dashboard = app;
+            await stderr.WriteLineAsync($"[INFO] serving the dashboard at {string.Join(", ", addresses.Select(a => a.TrimEnd('/') + "/"))} while the demo streams").ConfigureAwait(false);
+            s.Serving?.Invoke(addresses);
+        }
+        await using var stopDashboard = new AsyncDisposer(dashboard);
+
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr), Interactive = InteractionSupport.Detect });
         var timings = new List<(string Stage, TimeSpan Time)>();
         long produced = 0;
@@ -142,7 +169,7 @@ internal static class DemoCommand
                     {
                         produced = header is null
                             ? await ProduceSyntheticAsync(stream, s, linked.Token).ConfigureAwait(false)
-                            : await ProduceCsvAsync(stream, s.InputFile!, s.Seed, linked.Token).ConfigureAwait(false);
+                            : await ProduceCsvAsync(stream, s.InputFile!, s.Seed, linked.Token, s.Rate).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -241,7 +268,35 @@ internal static class DemoCommand
         await output.WriteLineAsync($"{"time: total",-48} {total.Elapsed.TotalSeconds:0.00} s").ConfigureAwait(false);
         await output.FlushAsync(ct).ConfigureAwait(false);
         foreach (var p in problems) await stderr.WriteLineAsync($"[ERROR] {p}").ConfigureAwait(false);
+        if (dashboard is not null && !ct.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("[INFO] the demo is done; the dashboard goes on serving until Ctrl-C").ConfigureAwait(false);
+            await DashboardServer.ServeUntilStoppedAsync(dashboard, ct).ConfigureAwait(false);
+        }
         return problems.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>Stops the dashboard (if any) before the services it reads are disposed.</summary>
+    private sealed class AsyncDisposer(Microsoft.AspNetCore.Builder.WebApplication? app) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (app is null) return;
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits, when <paramref name="rate"/> is set, until record <paramref name="n"/> is due (flushing what is batched first, so the records flow at that rate).</summary>
+    private static async ValueTask PaceAsync(StreamProducer producer, double? rate, long n, long started, CancellationToken ct)
+    {
+        if (rate is not double perSecond) return;
+        // Check a fiftieth of a second's records at a time, not every record.
+        if (n % Math.Max(1, (long)(perSecond / 50)) != 0) return;
+        var due = TimeSpan.FromSeconds(n / perSecond) - Stopwatch.GetElapsedTime(started);
+        if (due <= TimeSpan.Zero) return;
+        await producer.FlushAsync(ct).ConfigureAwait(false);
+        await Task.Delay(due, ct).ConfigureAwait(false);
     }
 
     private static async Task<QueryResult> QueryAsync(IQueryEngine query, string sql, string what, CancellationToken ct)
@@ -287,11 +342,12 @@ internal static class DemoCommand
         var random = new Random(unchecked((int)s.Seed));
         var generator = new SyntheticTransactionGenerator(new SyntheticOptions { Seed = s.Seed });
         await using var producer = new StreamProducer(stream);
-        long n = 0;
+        long n = 0, started = Stopwatch.GetTimestamp();
         foreach (var record in generator.Generate(s.Records))
         {
             await producer.AddAsync(StreamProducer.WorkshopPartitionKey(random), RetailJson.ToJsonLine(record), ct).ConfigureAwait(false);
             n++;
+            await PaceAsync(producer, s.Rate, n, started, ct).ConfigureAwait(false);
         }
         await producer.FlushAsync(ct).ConfigureAwait(false);
         return n;
@@ -326,7 +382,7 @@ internal static class DemoCommand
     /// (<see cref="OnlineRetailCsvRowDecoder.CreateTooLongRowRecord"/>), so its error record says "record too long (N
     /// bytes, limit M)".
     /// </summary>
-    internal static async Task<long> ProduceCsvAsync(IRecordStream stream, string path, ulong seed, CancellationToken ct)
+    internal static async Task<long> ProduceCsvAsync(IRecordStream stream, string path, ulong seed, CancellationToken ct, double? rate = null)
     {
         var random = new Random(unchecked((int)seed));
         const int maxRow = OnlineRetailCsvRowDecoder.DefaultMaxRowBytes;
@@ -334,7 +390,7 @@ internal static class DemoCommand
         await using var producer = new StreamProducer(stream);
         reader.Read(); // header
         int headerFields = reader.FieldCount;
-        long n = 0;
+        long n = 0, started = Stopwatch.GetTimestamp();
         while (true)
         {
             var result = reader.Read();
@@ -351,6 +407,7 @@ internal static class DemoCommand
             else raw = reader.LastError.RawRecord.ToArray();
             await producer.AddAsync(StreamProducer.WorkshopPartitionKey(random), raw, ct).ConfigureAwait(false);
             n++;
+            await PaceAsync(producer, rate, n, started, ct).ConfigureAwait(false);
         }
         await producer.FlushAsync(ct).ConfigureAwait(false);
         return n;

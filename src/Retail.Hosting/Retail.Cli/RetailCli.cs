@@ -10,6 +10,7 @@ internal static class RetailCli
         var root = new RootCommand("Retail: the AWS analytics immersion-day retail pipeline as a .NET SDK, on one machine or on AWS.");
         root.Subcommands.Add(ProduceCommand.Create(stdout, stderr));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
         root.Subcommands.Add(QueryCommand.Create(stdout, stderr));
         root.Subcommands.Add(CompactCommand.Create(stdout, stderr));
         root.Subcommands.Add(CatalogCommand.Create(stdout, stderr));
