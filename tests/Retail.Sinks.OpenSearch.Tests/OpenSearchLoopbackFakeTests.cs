@@ -142,4 +142,154 @@ public class OpenSearchLoopbackFakeTests
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(401, Assert.Single(fake.Requests).Status);
     }
+
+    private const string Aggs = "\"aggs\":{\"h\":{\"date_histogram\":{\"field\":\"InvoiceDate\",\"calendar_interval\":\"week\",\"min_doc_count\":1},\"aggs\":{\"q\":{\"sum\":{\"field\":\"Quantity\"}}}}}";
+
+    /// <summary>An index "r" holding a Sunday's and a Monday's documents, mapped by a template as the retail one maps them.</summary>
+    private static async Task<OpenSearchLoopbackFake> WeekendAsync()
+    {
+        var fake = await OpenSearchLoopbackFake.StartAsync();
+        using var http = new HttpClient { BaseAddress = fake.Url };
+        using (var template = new StringContent(
+            "{\"index_patterns\":[\"r\"],\"template\":{\"mappings\":{\"properties\":{\"InvoiceDate\":{\"type\":\"date\",\"format\":\"yyyy-MM-dd HH:mm:ss||strict_date_optional_time||epoch_millis\"},"
+            + "\"Quantity\":{\"type\":\"integer\"},\"Country\":{\"type\":\"keyword\"},\"Description\":{\"type\":\"text\",\"fields\":{\"raw\":{\"type\":\"keyword\"}}}}}}}",
+            Encoding.UTF8, "application/json"))
+        using (var put = await http.PutAsync("_index_template/r-template", template))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var (status, _) = await PostAsync(fake, "_bulk",
+            "{\"index\":{\"_index\":\"r\",\"_id\":\"sun\"}}\n{\"InvoiceDate\":\"2010-01-03 23:59:59\",\"Quantity\":12345678,\"Country\":\"France\",\"Description\":\"RED HEART\"}\n"
+            + "{\"index\":{\"_index\":\"r\",\"_id\":\"mon\"}}\n{\"InvoiceDate\":\"2010-01-04T00:00:00\",\"Quantity\":-2,\"Country\":\"France\",\"Description\":\"RED HEART\"}\n"
+            + "{\"index\":{\"_index\":\"r\",\"_id\":\"mon2\"}}\n{\"InvoiceDate\":1262563200001,\"Quantity\":5,\"Country\":\"EIRE\",\"Description\":\"BLUE STAR\"}\n");
+        Assert.Equal(HttpStatusCode.OK, status);
+        return fake;
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> SearchAsync(OpenSearchLoopbackFake fake, string body, string path = "r/_search") =>
+        await PostAsync(fake, path, body, "application/json");
+
+    [Fact]
+    public async Task Search_WeekHistogram_OnOpenSearchFake_BucketsFromMondayWithJavaDoubleSums()
+    {
+        await using var fake = await WeekendAsync();
+        var (status, body) = await SearchAsync(fake, "{\"size\":0,\"track_total_hits\":true," + Aggs + "}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(3, body.GetProperty("hits").GetProperty("total").GetProperty("value").GetInt64());
+        Assert.Equal("eq", body.GetProperty("hits").GetProperty("total").GetProperty("relation").GetString());
+        var buckets = body.GetProperty("aggregations").GetProperty("h").GetProperty("buckets");
+        Assert.Equal(2, buckets.GetArrayLength());
+        // Sunday 2010-01-03 is in the week of Monday 2009-12-28; Monday 2010-01-04 starts the next (epoch milliseconds, UTC).
+        Assert.Equal(1261958400000, buckets[0].GetProperty("key").GetInt64());
+        Assert.Equal("2009-12-28 00:00:00", buckets[0].GetProperty("key_as_string").GetString()); // the mapping's first format
+        Assert.Equal(1, buckets[0].GetProperty("doc_count").GetInt64());
+        Assert.Equal(1262563200000, buckets[1].GetProperty("key").GetInt64());
+        Assert.Equal(2, buckets[1].GetProperty("doc_count").GetInt64());
+        Assert.Contains("\"q\":{\"value\":1.2345678E7}", body.GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("\"q\":{\"value\":3.0}", body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Search_RangeAndTerm_OnOpenSearchFake_FilterAsPublished()
+    {
+        await using var fake = await WeekendAsync();
+        var (status, body) = await SearchAsync(fake,
+            "{\"size\":0,\"query\":{\"bool\":{\"filter\":[{\"range\":{\"InvoiceDate\":{\"gte\":\"2010-01-04T00:00:00.000Z\",\"lt\":\"2010-01-04T00:00:00.001Z\",\"format\":\"strict_date_optional_time\"}}},"
+            + "{\"term\":{\"Country\":{\"value\":\"France\"}}}]}}}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(1, body.GetProperty("hits").GetProperty("total").GetProperty("value").GetInt64()); // "mon" only
+        Assert.False(body.TryGetProperty("aggregations", out _));
+
+        // The range alone: gte inclusive ("mon", at the bound), lt exclusive ("mon2", at the upper bound, and "sun" before).
+        var (_, range) = await SearchAsync(fake,
+            "{\"size\":0,\"query\":{\"range\":{\"InvoiceDate\":{\"gte\":\"2010-01-04T00:00:00.000Z\",\"lt\":\"2010-01-04T00:00:00.001Z\",\"format\":\"strict_date_optional_time\"}}}}");
+        Assert.Equal(1, range.GetProperty("hits").GetProperty("total").GetProperty("value").GetInt64());
+        // The term alone: an exact keyword ("EIRE": "mon2"; "eire" matches nothing).
+        var (_, term) = await SearchAsync(fake, "{\"size\":0,\"query\":{\"term\":{\"Country\":\"EIRE\"}}}");
+        Assert.Equal(1, term.GetProperty("hits").GetProperty("total").GetProperty("value").GetInt64());
+        var (_, lower) = await SearchAsync(fake, "{\"size\":0,\"query\":{\"term\":{\"Country\":\"eire\"}}}");
+        Assert.Equal(0, lower.GetProperty("hits").GetProperty("total").GetProperty("value").GetInt64());
+        // No track_total_hits: OpenSearch's default counts exactly up to 10,000.
+        Assert.Equal("eq", lower.GetProperty("hits").GetProperty("total").GetProperty("relation").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"size\":0,\"sizes\":1}", "parsing_exception", "Unknown key for a VALUE_NUMBER in [sizes].")]
+    [InlineData("{\"size\":0,\"query\":{\"bool\":{\"filters\":[]}}}", "parsing_exception", "[bool] query does not support [filters]")]
+    [InlineData("{\"size\":0,\"query\":{\"range\":{\"InvoiceDate\":{\"gte\":\"2010-01-01\",\"lessThan\":\"2010-02-01\"}}}}", "parsing_exception", "[range] query does not support [lessThan]")]
+    [InlineData("{\"size\":0,\"query\":{\"trem\":{\"Country\":\"France\"}}}", "parsing_exception", "unknown query [trem]")]
+    [InlineData("{\"size\":0,\"aggs\":{\"h\":{\"date_histogram\":{\"field\":\"InvoiceDate\",\"calendar_interval\":\"day\",\"min_doc_count\":1,\"zone\":\"UTC\"}}}}", "parsing_exception", "[date_histogram] unknown field [zone]")]
+    [InlineData("{\"size\":0,\"aggs\":{\"h\":{\"summ\":{\"field\":\"Quantity\"}}}}", "parsing_exception", "Unknown aggregation type [summ]")]
+    [InlineData("{\"size\":0,\"aggs\":{\"h\":{\"date_histogram\":{\"field\":\"InvoiceDate\",\"calendar_interval\":\"2d\",\"min_doc_count\":1}}}}", "illegal_argument_exception", "The supplied interval [2d] could not be parsed as a calendar interval.")]
+    [InlineData("{\"size\":0,\"aggs\":{\"h\":{\"date_histogram\":{\"field\":\"InvoiceDate\",\"calendar_interval\":\"day\"}}}}", "illegal_argument_exception", "the loopback fake does not support a [date_histogram] without [min_doc_count: 1]")]
+    [InlineData("{\"size\":0,\"aggs\":{\"h\":{\"date_histogram\":{\"field\":\"InvoiceDate\",\"fixed_interval\":\"1d\",\"min_doc_count\":1}}}}", "illegal_argument_exception", "the loopback fake does not support [date_histogram] [fixed_interval]")]
+    [InlineData("{\"size\":0,\"aggs\":{\"s\":{\"bucket_sort\":{\"size\":2}}}}", "action_request_validation_exception", "bucket_sort aggregation [s] must be declared inside of another aggregation")]
+    [InlineData("{\"size\":10}", "illegal_argument_exception", "the loopback fake does not support size [10]")]
+    [InlineData("{\"query\":{\"match_all\":{}}}", "illegal_argument_exception", "the loopback fake does not support a search without size 0")]
+    public async Task Search_OutsideTheSubset_OnOpenSearchFake_400(string request, string type, string reason)
+    {
+        await using var fake = await WeekendAsync();
+        var (status, body) = await SearchAsync(fake, request);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(type, ErrorType(body));
+        Assert.Contains(reason, Reason(body), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"size\":0,\"query\":{\"term\":{\"Description\":\"RED HEART\"}}}", "the loopback fake refuses a [term] query on the text field [Description]", "query its keyword field [Description.raw]")]
+    [InlineData("{\"size\":0,\"query\":{\"term\":{\"Country.keyword\":\"France\"}}}", "refuses a [term] query on the field [Country.keyword], which the index [r] does not map", "would match nothing")]
+    [InlineData("{\"size\":0,\"aggs\":{\"h\":{\"date_histogram\":{\"field\":\"Country\",\"calendar_interval\":\"day\",\"min_doc_count\":1}}}}", "Field [Country] of type [keyword] is not supported for aggregation [date_histogram]", "")]
+    [InlineData("{\"size\":0,\"aggs\":{\"q\":{\"sum\":{\"field\":\"Country\"}}}}", "Field [Country] of type [keyword] is not supported for aggregation [sum]", "")]
+    public async Task Search_WrongFieldType_OnOpenSearchFake_400AllShardsFailedWithTheCause(string request, string cause, string more)
+    {
+        await using var fake = await WeekendAsync();
+        var (status, body) = await SearchAsync(fake, request);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("search_phase_execution_exception", ErrorType(body));
+        Assert.Equal("all shards failed", Reason(body));
+        var root = body.GetProperty("error").GetProperty("root_cause")[0];
+        Assert.Equal("illegal_argument_exception", root.GetProperty("type").GetString());
+        Assert.Contains(cause, root.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains(more, root.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal("r", body.GetProperty("error").GetProperty("failed_shards")[0].GetProperty("index").GetString());
+    }
+
+    [Fact]
+    public async Task Search_MissingIndex_OnOpenSearchFake_404IndexNotFoundAndEmptyPattern200()
+    {
+        await using var fake = await WeekendAsync();
+        var (status, body) = await SearchAsync(fake, "{\"size\":0}", "nothing/_search");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("index_not_found_exception", ErrorType(body));
+        Assert.Equal("no such index [nothing]", Reason(body));
+        Assert.Equal("nothing", body.GetProperty("error").GetProperty("index").GetString());
+
+        var (patternStatus, pattern) = await SearchAsync(fake, "{\"size\":0,\"track_total_hits\":true," + Aggs + "}", "nothing-*/_search");
+        Assert.Equal(HttpStatusCode.OK, patternStatus);
+        Assert.Equal(0, pattern.GetProperty("_shards").GetProperty("total").GetInt32());
+        Assert.False(pattern.TryGetProperty("aggregations", out _));
+    }
+
+    [Fact]
+    public async Task Search_UnknownParameter_OnOpenSearchFake_400()
+    {
+        await using var fake = await WeekendAsync();
+        var (status, body) = await SearchAsync(fake, "{\"size\":0}", "r/_search?allow_partial=false");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("contains unrecognized parameter: [allow_partial]", Reason(body), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0.0, "0.0")]
+    [InlineData(14.0, "14.0")]
+    [InlineData(-3.0, "-3.0")]
+    [InlineData(2.5, "2.5")]
+    [InlineData(9999999.0, "9999999.0")]
+    [InlineData(12345678.0, "1.2345678E7")]
+    [InlineData(10000000.0, "1.0E7")]
+    [InlineData(0.0001, "1.0E-4")]
+    public void JavaDouble_AsJavaPrintsIt(double value, string expected)
+    {
+        Assert.Equal(expected, OpenSearchLoopbackFake.JavaDouble(value));
+    }
 }

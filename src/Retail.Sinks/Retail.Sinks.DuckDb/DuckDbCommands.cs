@@ -14,10 +14,15 @@ internal static class DuckDbCommands
     public const string OfflineSettings =
         "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; SET allow_community_extensions = false;";
 
-    /// <summary>Opens a connection with <see cref="OfflineSettings"/> and the given resource limits; disposed if set-up fails.</summary>
-    public static DuckDBConnection Open(string dataSource, int? threads, string? memoryLimit)
+    /// <summary>
+    /// Opens a connection with <see cref="OfflineSettings"/> and the given resource limits; disposed if set-up fails.
+    /// <paramref name="readOnly"/> opens the database file in DuckDB's READ_ONLY access mode (a missing file is an error, not created).
+    /// </summary>
+    public static DuckDBConnection Open(string dataSource, int? threads, string? memoryLimit, bool readOnly = false)
     {
-        var connection = new DuckDBConnection(new DuckDBConnectionStringBuilder { DataSource = dataSource }.ConnectionString);
+        var builder = new DuckDBConnectionStringBuilder { DataSource = dataSource };
+        if (readOnly) builder["access_mode"] = "READ_ONLY";
+        var connection = new DuckDBConnection(builder.ConnectionString);
         try
         {
             connection.Open();

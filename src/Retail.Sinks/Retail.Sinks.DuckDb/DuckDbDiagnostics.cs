@@ -8,7 +8,7 @@ namespace Retail.Sinks.DuckDb;
 /// Instruments: <c>retail.duckdb.queries</c> (counter, tag <c>outcome</c> = <c>ok|error|canceled</c>),
 /// <c>retail.duckdb.query.duration</c> (histogram, s), <c>retail.duckdb.index.documents</c> (counter, tag
 /// <c>outcome</c> = <c>upserted|rejected|failed</c>), <c>retail.duckdb.index.upsert.duration</c> (histogram, s).
-/// Activities: <c>duckdb.query</c>, <c>duckdb.upsert</c>.
+/// Activities: <c>duckdb.query</c>, <c>duckdb.upsert</c>, <c>duckdb.histogram</c>.
 /// </remarks>
 public static class DuckDbDiagnostics
 {

@@ -49,7 +49,8 @@ public static class DuckDbRetailBuilderExtensions
     /// <summary>
     /// Registers the embedded DuckDB index (the one <see cref="DuckDbFactory.CreateUpsertIndex"/> makes) as <see cref="IUpsertIndex"/> (a singleton), configured by
     /// <paramref name="configure"/>; set <see cref="DuckDbIndexOptions.DatabasePath"/> or
-    /// <see cref="DuckDbIndexOptions.LakePath"/>. Options are validated on start. Calling it again adds no second
+    /// <see cref="DuckDbIndexOptions.LakePath"/>. The same instance is also the <see cref="ISpeedLayerView"/> (unless one is
+    /// registered already), so the dashboard reads it while it is written. Options are validated on start. Calling it again adds no second
     /// index (the options of every call apply, in order).
     /// </summary>
     public static IRetailBuilder AddDuckDbUpsertIndex(this IRetailBuilder builder, Action<DuckDbIndexOptions>? configure = null)
@@ -59,13 +60,14 @@ public static class DuckDbRetailBuilderExtensions
         AddOptions(services, Options.DefaultName, configure, o => o.Validate());
         services.TryAddSingleton(sp => CreateIndex(sp, Options.DefaultName));
         services.TryAddSingleton<IUpsertIndex>(sp => sp.GetRequiredService<DuckDbUpsertIndex>());
+        services.TryAddSingleton<ISpeedLayerView>(sp => sp.GetRequiredService<DuckDbUpsertIndex>());
         return builder;
     }
 
     /// <summary>
     /// Registers a named embedded DuckDB index as the keyed service <see cref="IUpsertIndex"/>
-    /// (key <paramref name="name"/>), with named options validated on start. Calling it
-    /// again with the same name adds no second index.
+    /// (key <paramref name="name"/>), and the same instance as the keyed <see cref="ISpeedLayerView"/> of that name, with
+    /// named options validated on start. Calling it again with the same name adds no second index.
     /// </summary>
     public static IRetailBuilder AddDuckDbUpsertIndex(this IRetailBuilder builder, string name, Action<DuckDbIndexOptions> configure)
     {
@@ -76,6 +78,7 @@ public static class DuckDbRetailBuilderExtensions
         AddOptions(services, name, configure, o => o.Validate());
         services.TryAddKeyedSingleton(name, (sp, _) => CreateIndex(sp, name));
         services.TryAddKeyedSingleton<IUpsertIndex>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbUpsertIndex>(key));
+        services.TryAddKeyedSingleton<ISpeedLayerView>(name, (sp, key) => sp.GetRequiredKeyedService<DuckDbUpsertIndex>(key));
         return builder;
     }
 

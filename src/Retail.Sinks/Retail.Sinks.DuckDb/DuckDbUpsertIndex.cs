@@ -32,9 +32,11 @@ namespace Retail.Sinks.DuckDb;
 /// nothing is written. Nothing is retried here: the caller owns retries.</para>
 /// <para>Thread-safe: operations run one at a time on the index's single connection (an internal
 /// lock). DuckDB lets one process open a database file for writing, so other processes cannot read
-/// the file while the index is open; query it through <see cref="QueryAsync"/> instead.</para>
+/// the file while the index is open; query it through <see cref="QueryAsync"/> instead. The index is also the
+/// speed layer's <see cref="ISpeedLayerView"/> (<see cref="HistogramAsync(SpeedLayerHistogramRequest, CancellationToken)"/>);
+/// another process reads the file when it is closed, through <see cref="DuckDbFactory.CreateSpeedLayerView"/>.</para>
 /// </remarks>
-internal sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDisposable
+internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDisposable, IAsyncDisposable
 {
     /// <summary>The <see cref="DuckDbIndexOptions.DatabasePath"/> of an in-memory index: <c>:memory:</c>.</summary>
     public const string InMemory = ":memory:";
@@ -67,43 +69,59 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDispo
         _view = DuckDbCommands.Identifier(TableName);
         _clearSql = $"DELETE FROM temp.main.{StagingTable}";
 
-        if (DatabasePath != InMemory) Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
-        try
+        // A file is opened under the lock a view of this process reads files under (see OpenIndexes).
+        bool inFile = DatabasePath != InMemory;
+        if (inFile)
         {
-            _connection = DuckDbCommands.Open(DatabasePath, options.Threads, options.MemoryLimit);
-        }
-        catch (DuckDBException e)
-        {
-            throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': {e.Message}", e);
+            Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+            OpenIndexes.Gate.Wait();
         }
         try
         {
-            // The stored table, named in full: "main.<table>" alone would find the temporary view of the same name.
-            _table = $"{DuckDbCommands.Identifier((string)DuckDbCommands.Scalar(_connection, "SELECT current_database()")!)}.main.{_view}";
-            _upsertSql = $"INSERT OR REPLACE INTO {_table} SELECT * FROM temp.main.{StagingTable}";
-            DuckDbCommands.Execute(_connection, $"SET checkpoint_threshold = {DuckDbCommands.Literal(options.CheckpointThreshold)};");
-            DuckDbCommands.Execute(_connection,
-                $"CREATE TABLE IF NOT EXISTS {_table} (doc_id VARCHAR NOT NULL, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
-                $"description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price {StoredPriceType} NOT NULL, " +
-                "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL, doc_key UUID PRIMARY KEY);");
-            CheckColumns();
-            NarrowStoredPrice();
-            DuckDbCommands.Execute(_connection, $"CREATE TEMP TABLE {StagingTable} AS SELECT * FROM {_table} LIMIT 0;");
-            // What queries see under the table's name: the stored table with price widened (DuckDB looks in temp first).
-            DuckDbCommands.Execute(_connection, $"CREATE TEMP VIEW {_view} AS SELECT * REPLACE (CAST(price AS {PriceType}) AS price) FROM {_table};");
-            // SQL run through QueryAsync shares this connection: it may touch the database's own folder only.
-            DuckDbCommands.LockDown(_connection, DatabasePath == InMemory ? [] : [Path.GetDirectoryName(DatabasePath)!.Replace('\\', '/') + "/"]);
-            Log.IndexOpened(_logger, DatabasePath, TableName, Count());
+            if (inFile && OpenIndexes.Find(DatabasePath) is not null)
+                throw new InvalidOperationException($"This process already has the upsert index at '{DatabasePath}' open, and DuckDB lets one index write a database file: " +
+                    "share that index (it is also the ISpeedLayerView), or dispose it first.");
+            try
+            {
+                _connection = DuckDbCommands.Open(DatabasePath, options.Threads, options.MemoryLimit);
+            }
+            catch (DuckDBException e)
+            {
+                throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': {e.Message}", e);
+            }
+            try
+            {
+                _table = StoredTable(_connection, TableName);
+                _upsertSql = $"INSERT OR REPLACE INTO {_table} SELECT * FROM temp.main.{StagingTable}";
+                DuckDbCommands.Execute(_connection, $"SET checkpoint_threshold = {DuckDbCommands.Literal(options.CheckpointThreshold)};");
+                DuckDbCommands.Execute(_connection,
+                    $"CREATE TABLE IF NOT EXISTS {_table} (doc_id VARCHAR NOT NULL, invoice VARCHAR NOT NULL, stockcode VARCHAR NOT NULL, " +
+                    $"description VARCHAR NOT NULL, quantity INTEGER NOT NULL, invoicedate TIMESTAMP NOT NULL, price {StoredPriceType} NOT NULL, " +
+                    "customer_id VARCHAR NOT NULL, country VARCHAR NOT NULL, doc_key UUID PRIMARY KEY);");
+                CheckColumns(_connection, DatabasePath, TableName);
+                NarrowStoredPrice();
+                DuckDbCommands.Execute(_connection, $"CREATE TEMP TABLE {StagingTable} AS SELECT * FROM {_table} LIMIT 0;");
+                // What queries see under the table's name: the stored table with price widened (DuckDB looks in temp first).
+                DuckDbCommands.Execute(_connection, $"CREATE TEMP VIEW {_view} AS SELECT * REPLACE (CAST(price AS {PriceType}) AS price) FROM {_table};");
+                // SQL run through QueryAsync shares this connection: it may touch the database's own folder only.
+                DuckDbCommands.LockDown(_connection, DatabasePath == InMemory ? [] : [Path.GetDirectoryName(DatabasePath)!.Replace('\\', '/') + "/"]);
+                Log.IndexOpened(_logger, DatabasePath, TableName, Count());
+            }
+            catch (DuckDBException e)
+            {
+                _connection.Dispose();
+                throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': {e.Message}", e);
+            }
+            catch
+            {
+                _connection.Dispose();
+                throw;
+            }
+            if (inFile) OpenIndexes.Add(DatabasePath, this);
         }
-        catch (DuckDBException e)
+        finally
         {
-            _connection.Dispose();
-            throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': {e.Message}", e);
-        }
-        catch
-        {
-            _connection.Dispose();
-            throw;
+            if (inFile) OpenIndexes.Gate.Release();
         }
     }
 
@@ -265,22 +283,33 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDispo
     /// <summary>The table's columns, in order.</summary>
     internal static readonly string[] Columns = ["doc_id", "invoice", "stockcode", "description", "quantity", "invoicedate", "price", "customer_id", "country", "doc_key"];
 
-    /// <summary>An existing table must have this version's columns (an older index has no <c>doc_key</c>).</summary>
-    private void CheckColumns()
+    /// <summary>The stored table, named in full (quoted): <c>main.&lt;table&gt;</c> alone would find the index's temporary view of the same name.</summary>
+    internal static string StoredTable(DuckDBConnection connection, string tableName) =>
+        $"{DuckDbCommands.Identifier((string)DuckDbCommands.Scalar(connection, "SELECT current_database()")!)}.main.{DuckDbCommands.Identifier(tableName)}";
+
+    /// <summary>
+    /// An existing table must have this version's columns (an older index has no <c>doc_key</c>); the index checks the
+    /// table it opens, a view (which cannot create one) also that the table exists.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The table is missing or has other columns; the message names them and the fix.</exception>
+    internal static void CheckColumns(DuckDBConnection connection, string databasePath, string tableName)
     {
         var actual = new List<string>();
-        using (var command = _connection.CreateCommand())
+        using (var command = connection.CreateCommand())
         {
             command.CommandText = "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = $name ORDER BY ordinal_position";
             var p = command.CreateParameter();
             p.ParameterName = "name";
-            p.Value = TableName;
+            p.Value = tableName;
             command.Parameters.Add(p);
             using var reader = command.ExecuteReader();
             while (reader.Read()) actual.Add(reader.GetString(0));
         }
+        if (actual.Count == 0)
+            throw new InvalidOperationException($"The database '{databasePath}' has no table '{tableName}' (the upsert index creates it when it opens the file); " +
+                "set DuckDbIndexOptions.TableName to the table the index writes.");
         if (!actual.SequenceEqual(Columns, StringComparer.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"The table '{TableName}' in '{DatabasePath}' has the columns ({string.Join(", ", actual)}), not this index's " +
+            throw new InvalidOperationException($"The table '{tableName}' in '{databasePath}' has the columns ({string.Join(", ", actual)}), not this index's " +
                 $"({string.Join(", ", Columns)}); it was made by another program or an older version. Remove the database file, or set DuckDbIndexOptions.TableName to another table.");
     }
 
@@ -308,6 +337,44 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDispo
     }
 
     private long Count() => Convert.ToInt64(DuckDbCommands.Scalar(_connection, $"SELECT count(*) FROM {_table}"), CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
+    /// <remarks>Runs on the index's connection, one operation at a time with upserts: it sees every upsert that completed before it, and none in part.</remarks>
+    public async ValueTask<SpeedLayerHistogram> HistogramAsync(SpeedLayerHistogramRequest request, CancellationToken cancellationToken = default)
+    {
+        SpeedLayerHistograms.Validate(request);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return SpeedLayerHistograms.Run(_connection, _table, request, _logger, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The histogram of <paramref name="tableName"/> in this index's database, for a <see cref="DuckDbSpeedLayerView"/>
+    /// of this process's file (which must not open the file itself, see <see cref="OpenIndexes"/>).
+    /// </summary>
+    internal async ValueTask<SpeedLayerHistogram> HistogramAsync(string tableName, SpeedLayerHistogramRequest request, CancellationToken cancellationToken)
+    {
+        if (string.Equals(tableName, TableName, StringComparison.OrdinalIgnoreCase)) return await HistogramAsync(request, cancellationToken).ConfigureAwait(false);
+        SpeedLayerHistograms.Validate(request);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            CheckColumns(_connection, DatabasePath, tableName);
+            return SpeedLayerHistograms.Run(_connection, StoredTable(_connection, tableName), request, _logger, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     /// <summary>
     /// Runs one read-only SQL statement against the index's database (its table is <see cref="TableName"/>), e.g.
@@ -342,28 +409,60 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, IDisposable, IAsyncDispo
     public void Dispose()
     {
         _gate.Wait();
-        CloseAndRelease();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (DatabasePath == InMemory)
+            {
+                _connection.Dispose();
+                return;
+            }
+            OpenIndexes.Gate.Wait();
+            Close();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Waits for the running operation, then closes the database (DuckDB checkpoints it).</summary>
     public async ValueTask DisposeAsync()
     {
         await _gate.WaitAsync().ConfigureAwait(false);
-        CloseAndRelease();
-    }
-
-    /// <summary>Closes the connection once; the caller holds the gate.</summary>
-    private void CloseAndRelease()
-    {
         try
         {
             if (_disposed) return;
             _disposed = true;
-            _connection.Dispose();
+            if (DatabasePath == InMemory)
+            {
+                _connection.Dispose();
+                return;
+            }
+            await OpenIndexes.Gate.WaitAsync().ConfigureAwait(false);
+            Close();
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Closes the file and forgets it as open, together, holding <see cref="OpenIndexes.Gate"/> (which it releases): a
+    /// view of this process then reads the closed file itself, never the database while it closes.
+    /// </summary>
+    private void Close()
+    {
+        try
+        {
+            OpenIndexes.Remove(DatabasePath, this);
+            _connection.Dispose();
+        }
+        finally
+        {
+            OpenIndexes.Gate.Release();
         }
     }
 }

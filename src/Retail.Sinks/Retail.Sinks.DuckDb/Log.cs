@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Debug, "Upserted {Stored} documents ({Rejected} rejected) in {ElapsedMs:F1} ms")]
     public static partial void UpsertCompleted(ILogger logger, int stored, int rejected, double elapsedMs);
+
+    [LoggerMessage(7, LogLevel.Debug, "Speed-layer histogram of {Buckets} buckets over {Documents} documents (truncated: {Truncated}) in {ElapsedMs:F1} ms")]
+    public static partial void HistogramCompleted(ILogger logger, int buckets, long documents, bool truncated, double elapsedMs);
 }

@@ -15,14 +15,15 @@ namespace Retail.Sinks.OpenSearch;
 /// <see cref="OpenSearchOptions.MaxRequestDocuments"/>; a 413 splits a request in two; the per-item results are read
 /// (429 and 5xx items retryable, a 409 on <c>create</c> already indexed, other rejections permanent, with the domain's
 /// error type and reason). Nothing is retried here: Retail's speed-layer processor owns the retries. Create it with
-/// <c>OpenSearchClientFactory.CreateIndex</c> or <c>AddOpenSearchUpsert</c>.
+/// <c>OpenSearchClientFactory.CreateIndex</c> or <c>AddOpenSearchUpsert</c>. It also reads the speed layer back
+/// (<see cref="ISpeedLayerView"/>: the Kibana chart's date histogram of <c>sum(Quantity)</c>, one <c>_search</c>).
 /// </summary>
 /// <remarks>
 /// With <see cref="OpenSearchOptions.Rotation"/>, a document's index is named from its <c>InvoiceDate</c> (event time),
 /// not from its arrival time as Firehose does: a replayed or retried record then always goes to the same index, so an
 /// id stays unique across the rotated indices and a retry never makes a second copy in the next hour's index.
 /// </remarks>
-public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
+public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, ISpeedLayerView, IDisposable
 {
     /// <summary>The <see cref="Meter"/> name of this package.</summary>
     public const string MeterName = "Retail.Sinks.OpenSearch";
@@ -328,6 +329,105 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
         return BulkResponse.ReadCount(content) ?? throw new OpenSearchException("OpenSearch's _count response has no count.", status, null);
     }
 
+    /// <summary>
+    /// The speed layer read back (the workshop's Kibana chart): one <c>POST /{index}/_search</c> (when rotating, over
+    /// <see cref="IndexPattern"/>, every rotated index) with <c>size: 0</c> and <c>track_total_hits: true</c>, a
+    /// <c>bool.filter</c> of a <c>range</c> on <c>InvoiceDate</c> (<c>gte</c> From, <c>lt</c> To, ISO-8601 in UTC) and a
+    /// <c>term</c> on the <c>Country</c> keyword, a <c>date_histogram</c> on <c>InvoiceDate</c>
+    /// (<c>calendar_interval</c> minute, hour, day, week (from Monday) or month; <c>min_doc_count: 1</c>; UTC) with a
+    /// <c>sum</c> of <c>Quantity</c> per bucket, and a <c>sum</c> of <c>Quantity</c> over every matching document. The
+    /// oldest <see cref="SpeedLayerHistogramRequest.MaxBuckets"/> buckets are kept (a <c>bucket_sort</c> asks for one
+    /// more, so the answer stays small and <see cref="SpeedLayerHistogram.Truncated"/> shows). An index that does not
+    /// exist yet gives the empty histogram. Nothing is retried here (the dashboard asks again); partial results (failed
+    /// shards) are refused (<c>allow_partial_search_results=false</c>). The mapping is the retail index template's
+    /// (<see cref="OpenSearchOptions.EnsureIndexTemplate"/>): <c>InvoiceDate</c> a date, <c>Quantity</c> an integer,
+    /// <c>Country</c> a keyword.
+    /// </summary>
+    /// <exception cref="ArgumentException">The request is invalid; the message has every <see cref="SpeedLayerHistogramRequest.Validate"/> failure.</exception>
+    /// <exception cref="OpenSearchException">
+    /// The domain refused the search (the HTTP status and OpenSearch's error type and reason, with the root cause), gave
+    /// no answer within <see cref="OpenSearchOptions.RequestTimeout"/> or none at all (status 0), or answered something
+    /// that is not a full histogram: a response over 8 MiB, partial results, or a sum of <c>Quantity</c> that is not a
+    /// whole number (<c>invalid_response</c>).
+    /// </exception>
+    public async ValueTask<SpeedLayerHistogram> HistogramAsync(SpeedLayerHistogramRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var invalid = request.Validate();
+        if (invalid.Count > 0) throw new ArgumentException(string.Join(" ", invalid), nameof(request));
+        ObjectDisposedException.ThrowIf(_disposed, this);
+
+        string target = IndexPattern;
+        string operation = "_search on '" + target + "'";
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_base,
+            Uri.EscapeDataString(target).Replace("%2A", "*", StringComparison.Ordinal) + "/_search?allow_partial_search_results=false"));
+        message.Content = new ByteArrayContent(HistogramSearch.Body(request));
+        message.Content.Headers.ContentType = Json;
+        message.Headers.Authorization = _basic;
+
+        // One deadline for the answer and its body (HttpClient.Timeout stops at the headers when they are read first).
+        using var deadline = _options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var ct = linked?.Token ?? cancellationToken;
+        long started = _time.GetTimestamp();
+        int status;
+        ReadOnlyMemory<byte> content;
+        try
+        {
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+            content = await ReadBoundedAsync(response.Content, operation, status, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new OpenSearchException($"OpenSearch gave no full answer to {operation} within OpenSearchOptions.RequestTimeout ({_options.RequestTimeout}).", 0, "timeout", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new OpenSearchException($"OpenSearch could not be reached for {operation}: {e.Message}", 0, "connection_failure", e);
+        }
+        catch (IOException e)
+        {
+            throw new OpenSearchException($"OpenSearch's answer to {operation} broke off: {e.Message}", 0, "connection_failure", e);
+        }
+        LogSearch(_logger, target, request.Interval, status, content.Length, _time.GetElapsedTime(started).TotalMilliseconds);
+
+        if (status == 200)
+        {
+            if (HistogramSearch.TryRead(content, request.MaxBuckets, out var histogram, out string? problem)) return histogram;
+            throw new OpenSearchException($"OpenSearch's answer to {operation} is not a full histogram: {problem}.", status, "invalid_response");
+        }
+        var (type, reason) = HistogramSearch.ReadError(content);
+        if (status == 404 && type == "index_not_found_exception") return HistogramSearch.Empty;
+        if (type == "too_many_buckets_exception" || reason?.Contains("too_many_buckets_exception", StringComparison.Ordinal) == true)
+            reason += " (the domain's search.max_buckets limits one search: ask for a wider Interval or a shorter From..To)";
+        throw Refused(operation, status, type, reason);
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpContent content, string operation, int status, CancellationToken ct)
+    {
+        const int Limit = HistogramSearch.MaxResponseBytes, Chunk = 16 * 1024;
+        long? length = content.Headers.ContentLength;
+        if (length > Limit) throw TooLarge(length.Value);
+        var buffer = new ArrayBufferWriter<byte>(length is > 0 ? (int)length.Value : Chunk);
+        var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                int read = await stream.ReadAsync(buffer.GetMemory(Chunk)[..Chunk], ct).ConfigureAwait(false);
+                if (read == 0) break;
+                buffer.Advance(read);
+                if (buffer.WrittenCount > Limit) throw TooLarge(null);
+            }
+        }
+        return buffer.WrittenMemory;
+
+        OpenSearchException TooLarge(long? bytes) => new(string.Create(CultureInfo.InvariantCulture,
+            $"OpenSearch's answer to {operation} (HTTP {status}) is {(bytes is { } b ? b + " bytes, " : "")}more than the {Limit} bytes this client reads."),
+            status, "invalid_response");
+    }
+
     /// <summary>Puts the retail index template (<c>PUT /_index_template/{index}-template</c>) once per instance; what <see cref="UpsertAsync"/> does first when <see cref="OpenSearchOptions.EnsureIndexTemplate"/> is set.</summary>
     public async ValueTask EnsureTemplateAsync(CancellationToken cancellationToken = default)
     {
@@ -427,6 +527,9 @@ public sealed partial class OpenSearchUpsertIndex : IUpsertIndex, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A _bulk request of {Documents} documents failed as a whole ({ErrorType}); they are handed back as retryable")]
     private static partial void LogRequestFailed(ILogger logger, Exception? exception, int documents, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "POST {Target}/_search: {Interval} histogram: HTTP {Status}, {Bytes} bytes in {ElapsedMs} ms")]
+    private static partial void LogSearch(ILogger logger, string target, HistogramInterval interval, int status, int bytes, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Index template {Name} is in place")]
     private static partial void LogTemplate(ILogger logger, string name);
