@@ -12,6 +12,9 @@ public sealed class ChromiumBrowser : IAsyncLifetime
     /// <summary>Where the test command installs Chromium.</summary>
     public const string ExecutablePath = "/usr/bin/chromium";
 
+    /// <summary>Where the tests leave their screenshots (the CI run's artifacts): <c>TestResults/screenshots</c> beside the test binaries.</summary>
+    public static string ArtifactPath(string name) => Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots", name);
+
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
@@ -75,6 +78,11 @@ public sealed class BrowserPage(IBrowserContext context, IPage page) : IAsyncDis
         await Page.GotoAsync(url);
         await Page.WaitForFunctionAsync("() => +document.body.dataset.refreshes > 0 && +document.body.dataset.liveRefreshes > 0");
     }
+
+    /// <summary>Waits until the live view shows <paramref name="documents"/> documents (it polls on its own).</summary>
+    public Task WaitForLiveAsync(long documents) =>
+        Page.WaitForFunctionAsync("n => document.getElementById('live-documents').textContent.trim() === n",
+            documents.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The text of the element with <paramref name="id"/>.</summary>
     public async Task<string> TextAsync(string id) => (await Page.Locator("#" + id).TextContentAsync() ?? "").Trim();

@@ -12,9 +12,6 @@ public sealed class DashboardBrowserTests(ChromiumBrowser chromium) : IClassFixt
 {
     private static readonly string[] Charts = ["chart-daily", "chart-live", "chart-monthly", "chart-countries", "chart-products"];
 
-    /// <summary>Where the tests leave their screenshots (the CI run's artifacts): <c>TestResults/screenshots</c> beside the test binaries.</summary>
-    internal static string ArtifactPath(string name) => Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots", name);
-
     [Fact]
     public async Task Page_LakeHalfCompacted_EveryChartDrawsDataAndTheFiguresAreTheSqlAnswersToTheCent()
     {
@@ -31,7 +28,7 @@ public sealed class DashboardBrowserTests(ChromiumBrowser chromium) : IClassFixt
         Assert.Equal(lake.Records.Select(TestLake.Day).Distinct().Count(), await page.PointsAsync("chart-daily"));
         Assert.Equal(lake.Records.Count.ToString("N0", CultureInfo.InvariantCulture), await page.TextAsync("live-documents"));
         Assert.Equal(lake.Records.Sum(r => (long)r.Quantity).ToString("N0", CultureInfo.InvariantCulture), await page.TextAsync("live-quantity"));
-        await page.ScreenshotAsync(ArtifactPath("dashboard-half-compacted.png"));
+        await page.ScreenshotAsync(ChromiumBrowser.ArtifactPath("dashboard-half-compacted.png"));
         Assert.Empty(page.Errors);
     }
 
@@ -48,14 +45,14 @@ public sealed class DashboardBrowserTests(ChromiumBrowser chromium) : IClassFixt
         // The second most frequent country: not the whole lake, not empty.
         string country = lake.Records.GroupBy(r => r.Country).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Skip(1).First().Key;
         await page.ApplyFiltersAsync(country: country);
-        await WaitForLiveAsync(page, lake.Records.Count(r => r.Country == country));
+        await page.WaitForLiveAsync(lake.Records.Count(r => r.Country == country));
         await AssertFiguresAsync(page, lake, "WHERE country = $1", [country]);
         Assert.NotEqual(all, await page.TextAsync("figure-revenue"));
         Assert.Equal(1, await page.PointsAsync("chart-countries"));
 
         await page.ApplyFiltersAsync(from: "2010-12-01", to: "2010-12-02", country: country);
         var inRange = lake.Records.Where(r => r.Country == country && r.InvoiceDate >= new DateTime(2010, 12, 1) && r.InvoiceDate < new DateTime(2010, 12, 3)).ToList();
-        await WaitForLiveAsync(page, inRange.Count);
+        await page.WaitForLiveAsync(inRange.Count);
         await AssertFiguresAsync(page, lake, "WHERE country = $1 AND invoicedate >= $2 AND invoicedate < $3",
             [country, new DateTime(2010, 12, 1), new DateTime(2010, 12, 3)]);
         Assert.Equal(inRange.Select(TestLake.Day).Distinct().Count(), await page.PointsAsync("chart-daily"));
@@ -72,7 +69,7 @@ public sealed class DashboardBrowserTests(ChromiumBrowser chromium) : IClassFixt
         await using var page = await chromium.NewPageAsync();
         await page.OpenAsync(server.DashboardUrl.ToString());
         await page.Page.EvaluateAsync("() => { window.retailLoadedOnce = 42; }");
-        await WaitForLiveAsync(page, lake.Records.Count);
+        await page.WaitForLiveAsync(lake.Records.Count);
 
         // Three more batches, each waited for on the page as it is: the total it shows follows the speed layer.
         var seen = new List<string> { await page.TextAsync("live-documents") };
@@ -80,7 +77,7 @@ public sealed class DashboardBrowserTests(ChromiumBrowser chromium) : IClassFixt
         {
             await lake.AddAsync(TestLake.Synthetic(60, seed: 100 + (ulong)batch));
             long documents = await lake.Index.CountAsync();
-            await WaitForLiveAsync(page, documents);
+            await page.WaitForLiveAsync(documents);
             seen.Add(await page.TextAsync("live-documents"));
         }
 
@@ -108,7 +105,7 @@ public sealed class DashboardBrowserTests(ChromiumBrowser chromium) : IClassFixt
             Assert.NotNull(box);
             Assert.True(box.X >= 0 && box.X + box.Width <= 390.5, $"{chart} is outside the screen: x {box.X}, width {box.Width}");
         }
-        await page.ScreenshotAsync(ArtifactPath("dashboard-phone.png"));
+        await page.ScreenshotAsync(ChromiumBrowser.ArtifactPath("dashboard-phone.png"));
         Assert.Empty(page.Errors);
     }
 
@@ -165,11 +162,6 @@ public sealed class DashboardBrowserTests(ChromiumBrowser chromium) : IClassFixt
         Assert.Equal(lake.Records.Count.ToString("N0", CultureInfo.InvariantCulture), await page.TextAsync("figure-records"));
         Assert.Empty(page.Errors);
     }
-
-    /// <summary>Waits until the live view shows <paramref name="documents"/> documents (it polls on its own).</summary>
-    internal static Task WaitForLiveAsync(BrowserPage page, long documents) =>
-        page.Page.WaitForFunctionAsync("n => document.getElementById('live-documents').textContent.trim() === n",
-            documents.ToString("N0", CultureInfo.InvariantCulture));
 
     /// <summary>The headline figures equal SQL over the whole JSON table (every record is there) with <paramref name="where"/>.</summary>
     private static async Task AssertFiguresAsync(BrowserPage page, TestLake lake, string where, object?[] parameters)
