@@ -14,6 +14,13 @@
   var el = function (id) { return document.getElementById(id); };
   var form = el("filters"), from = el("filter-from"), to = el("filter-to"), country = el("filter-country");
   var liveInterval = el("live-interval");
+  var days = 0; // invoice days the batch layer holds for the current filters: what "auto" sizes the live buckets by
+
+  // "auto": hours for a few days of data, days for a season, weeks for a few years, months beyond.
+  function interval() {
+    if (liveInterval.value !== "auto") return liveInterval.value;
+    return days <= 3 ? "hour" : days <= 180 ? "day" : days <= 1000 ? "week" : "month";
+  }
 
   function filters() {
     var p = new URLSearchParams();
@@ -93,7 +100,10 @@
     return Promise.all([get("summary", p), get("daily", p), get("monthly", p), get("top-countries", limited), get("top-products", limited)])
       .then(function (r) {
         if (mine !== generation) return;
+        var unit = interval();
+        days = r[1].rows.length;
         render(r[0], r[1], r[2], r[3], r[4]);
+        if (interval() !== unit) live(); // "auto" sizes the live buckets by the days there are
         if (r[0].empty) {
           status("empty", p.toString() ? "No records match these filters." : "The lake holds no records yet; this page looks again every few seconds.");
           if (!p.toString() && !emptyTimer) emptyTimer = setTimeout(function () { emptyTimer = null; refresh(); }, Math.max(liveMs, 5000));
@@ -108,13 +118,14 @@
     var mine = ++liveGeneration; // one polling loop: an older poll still in flight does not schedule another
     if (liveTimer) { clearTimeout(liveTimer); liveTimer = null; }
     var p = filters();
-    p.set("interval", liveInterval.value);
+    var unit = interval();
+    p.set("interval", unit);
     return get("live", p)
       .then(function (r) {
         if (mine !== liveGeneration) return;
         el("live-documents").textContent = r.available ? whole.format(r.documents) : "no speed layer";
         el("live-quantity").textContent = r.available ? whole.format(r.quantity) : "—";
-        var labels = r.buckets.map(function (b) { return liveInterval.value === "hour" ? b.start.replace("T", " ").slice(0, 16) : b.start.slice(0, 10); });
+        var labels = r.buckets.map(function (b) { return unit === "hour" || unit === "minute" ? b.start.replace("T", " ").slice(0, 16) : unit === "month" ? b.start.slice(0, 7) : b.start.slice(0, 10); });
         draw("chart-live", bar("sum(Quantity)", labels, r.buckets.map(function (b) { return b.quantity; }), "#0ea5e9"), r.buckets.length);
       })
       .catch(function (e) { if (mine !== liveGeneration) return; el("live-documents").textContent = "unavailable"; el("live-documents").title = e.message || String(e); })
