@@ -396,4 +396,98 @@ public sealed class DashboardHostingTests
 
         Assert.Contains("no_such_table", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Api_ManyConcurrentCalls_AtMostFourReachTheEngineAtOnce()
+    {
+        var engine = new GatedQueryEngine();
+        await using var server = await DashboardTestServer.StartAsync(engine);
+
+        var calls = Enumerable.Range(0, 10).Select(_ => server.Client.GetAsync("api/countries")).ToList();
+        await engine.Reached(DashboardApi.MaxConcurrentQueries).WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(DashboardApi.MaxConcurrentQueries, engine.Running);
+        engine.Open.TrySetResult();
+        foreach (var response in await Task.WhenAll(calls))
+            using (response) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        Assert.Equal(DashboardApi.MaxConcurrentQueries, engine.MaxRunning);
+        Assert.Equal(10, engine.Calls);
+    }
+
+    [Fact]
+    public async Task Api_Calls_CountedByEndpointAndOutcome()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(string Endpoint, string Outcome)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == RetailDashboardDiagnostics.MeterName && instrument.Name == "retail.dashboard.api.requests") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            string? endpoint = null, outcome = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "endpoint") endpoint = tag.Value as string;
+                if (tag.Key == "outcome") outcome = tag.Value as string;
+            }
+            seen.Add((endpoint!, outcome!));
+        });
+        listener.Start();
+        await using var server = await DashboardTestServer.StartAsync(query: null);
+
+        await DashboardApiTests.GetJsonAsync(server.Client, "api/summary?x=1", HttpStatusCode.BadRequest);
+        await DashboardApiTests.GetJsonAsync(server.Client, "api/daily", HttpStatusCode.ServiceUnavailable);
+        await DashboardApiTests.GetJsonAsync(server.Client, "api/live");
+
+        Assert.Contains(("summary", "bad_request"), seen);
+        Assert.Contains(("daily", "unavailable"), seen);
+        Assert.Contains(("live", "ok"), seen);
+    }
+
+    /// <summary>An engine that holds every query until <see cref="Open"/> is set, counting how many run at once.</summary>
+    private sealed class GatedQueryEngine : IQueryEngine
+    {
+        private readonly Lock _lock = new();
+        private readonly List<(int Count, TaskCompletionSource Reached)> _waiters = [];
+
+        public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Running { get; private set; }
+
+        public int MaxRunning { get; private set; }
+
+        public int Calls { get; private set; }
+
+        public Task Reached(int count)
+        {
+            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_lock)
+            {
+                if (Running >= count) tcs.SetResult();
+                else _waiters.Add((count, tcs));
+            }
+            return tcs.Task;
+        }
+
+        public async ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default)
+        {
+            lock (_lock)
+            {
+                Calls++;
+                Running++;
+                MaxRunning = Math.Max(MaxRunning, Running);
+                foreach (var w in _waiters.Where(w => Running >= w.Count)) w.Reached.TrySetResult();
+            }
+            try
+            {
+                await Open.Task.WaitAsync(cancellationToken);
+                return new QueryResult(["country"], ["VARCHAR"], [["France"]], false);
+            }
+            finally
+            {
+                lock (_lock) Running--;
+            }
+        }
+    }
 }

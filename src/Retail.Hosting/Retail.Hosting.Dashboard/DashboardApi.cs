@@ -96,11 +96,17 @@ internal sealed class DashboardApi
     public async Task LiveAsync(HttpContext context)
     {
         const string endpoint = "live";
-        if (await ParseAsync(context, endpoint, ParameterSet.Filters | ParameterSet.Interval).ConfigureAwait(false) is not { } p) return;
+        using var activity = Start(endpoint, out long started);
+        if (await ParseAsync(context, endpoint, ParameterSet.Filters | ParameterSet.Interval).ConfigureAwait(false) is not { } p)
+        {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.BadRequest, started, activity);
+            return;
+        }
         var view = _services.GetService<ISpeedLayerView>();
         if (view is null)
         {
             await WriteAsync(context, StatusCodes.Status200OK, new LiveResponse(false, 0, 0, [], false), DashboardJsonContext.Default.LiveResponse).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Ok, started, activity);
             return;
         }
         SpeedLayerHistogram histogram;
@@ -118,15 +124,18 @@ internal sealed class DashboardApi
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             await FailAsync(context, endpoint, "The speed layer could not be read", e).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
         catch (OperationCanceledException)
         {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Canceled, started, activity);
             return; // the client went away
         }
         await WriteAsync(context, StatusCodes.Status200OK, new LiveResponse(true, histogram.Documents, histogram.Quantity,
             [.. histogram.Buckets.Select(b => new LiveBucket(FormatDateTime(b.Start), b.Documents, b.Quantity))], histogram.Truncated),
             DashboardJsonContext.Default.LiveResponse).ConfigureAwait(false);
+        RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Ok, started, activity);
     }
 
     /// <summary>An answer of a batch-layer endpoint: the JSON it writes.</summary>
@@ -136,13 +145,19 @@ internal sealed class DashboardApi
 
     private async Task RunAsync(HttpContext context, string endpoint, ParameterSet allowed, BatchHandler handler)
     {
-        if (await ParseAsync(context, endpoint, allowed).ConfigureAwait(false) is not { } parameters) return;
+        using var activity = Start(endpoint, out long started);
+        if (await ParseAsync(context, endpoint, allowed).ConfigureAwait(false) is not { } parameters)
+        {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.BadRequest, started, activity);
+            return;
+        }
         var engine = _services.GetService<IQueryEngine>();
         if (engine is null)
         {
             string message = $"No {nameof(IQueryEngine)} service is registered: add a query engine to the application's services (e.g. AddDuckDbQueries) before the dashboard can answer.";
             Log.ServiceMissing(_logger, endpoint, message);
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new ErrorResponse(message), DashboardJsonContext.Default.ErrorResponse).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
         var ct = context.RequestAborted;
@@ -162,13 +177,24 @@ internal sealed class DashboardApi
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             await FailAsync(context, endpoint, "The batch layer could not be queried", e).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
         catch (OperationCanceledException)
         {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Canceled, started, activity);
             return; // the client went away
         }
         await write(context).ConfigureAwait(false);
+        RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Ok, started, activity);
+    }
+
+    private static System.Diagnostics.Activity? Start(string endpoint, out long started)
+    {
+        started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var activity = RetailDashboardDiagnostics.ActivitySource.StartActivity("dashboard.api");
+        activity?.SetTag("endpoint", endpoint);
+        return activity;
     }
 
     /// <summary>The request's parameters, or null after answering 400 naming the bad one.</summary>
