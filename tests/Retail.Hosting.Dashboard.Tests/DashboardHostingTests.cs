@@ -472,6 +472,8 @@ public sealed class DashboardHostingTests
 
         public async ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default)
         {
+            // The list of compacted hours (read once, shared by the calls): none.
+            if (sql.StartsWith("SELECT DISTINCT CAST(year", StringComparison.Ordinal)) return new QueryResult(["y", "m", "d", "h"], ["INTEGER", "INTEGER", "INTEGER", "INTEGER"], [], false);
             lock (_lock)
             {
                 Calls++;
@@ -489,5 +491,34 @@ public sealed class DashboardHostingTests
                 lock (_lock) Running--;
             }
         }
+    }
+}
+
+public sealed class CompactedHoursFilterTests
+{
+    [Fact]
+    public void Build_WholeDaysAndSingleHours_DayKeysAndHourKeys()
+    {
+        var hours = Enumerable.Range(0, 24).Select(h => (2010, 12, 1, h)).Concat([(2010, 12, 2, 7), (2010, 12, 2, 11), (2011, 1, 4, 0), (2010, 12, 2, 7)]);
+
+        var chunks = CompactedHoursFilter.Build(hours);
+
+        Assert.Equal(CompactedHoursFilter.Chunks, chunks.Length);
+        Assert.Equal("|2010-12-1||2010-12-2-7||2010-12-2-11||2011-1-4-0|", chunks[0]);
+        Assert.All(chunks.Skip(1), c => Assert.Equal("", c));
+    }
+
+    [Fact]
+    public void Build_MoreHoursThanFit_ChunksBoundedAndTheRestLeftOut()
+    {
+        var start = new DateTime(2010, 1, 1);
+        var hours = Enumerable.Range(0, 20_000).Select(i => start.AddHours(i * 2)).Select(t => (t.Year, t.Month, t.Day, t.Hour)).ToList();
+
+        var chunks = CompactedHoursFilter.Build(hours);
+
+        Assert.Equal(CompactedHoursFilter.Chunks, chunks.Length);
+        Assert.All(chunks, c => Assert.InRange(c.Length, CompactedHoursFilter.ChunkLength - 20, CompactedHoursFilter.ChunkLength));
+        Assert.StartsWith("|2010-1-1-0||2010-1-1-2|", chunks[0], StringComparison.Ordinal);
+        Assert.All(chunks, c => Assert.True(c.StartsWith('|') && c.EndsWith('|'), c));
     }
 }
