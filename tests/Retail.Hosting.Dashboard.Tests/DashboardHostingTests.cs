@@ -116,6 +116,20 @@ public sealed class DashboardHostingTests
     }
 
     [Fact]
+    public async Task Live_RecordsStreamIntoTheRunningLake_TotalsGrowOnTheSameServer()
+    {
+        await using var lake = await TestLake.CreateAsync(TestLake.Synthetic(10, days: new DateOnly(2010, 12, 1)));
+        await using var server = await DashboardTestServer.StartAsync(lake.Query, new ListSpeedLayerView(() => lake.Records));
+        Assert.Equal(10, (await DashboardApiTests.GetJsonAsync(server.Client, "api/live")).GetProperty("documents").GetInt64());
+
+        await lake.AddAsync(TestLake.Synthetic(15, seed: 3, new DateOnly(2010, 12, 2)));
+
+        Assert.Equal(25, (await DashboardApiTests.GetJsonAsync(server.Client, "api/live")).GetProperty("documents").GetInt64());
+        Assert.Equal(25, (await DashboardApiTests.GetJsonAsync(server.Client, "api/summary")).GetProperty("records").GetInt64());
+        Assert.Equal(25, await lake.Index.CountAsync());
+    }
+
+    [Fact]
     public async Task Live_ViewFails_503OneLine()
     {
         var view = new ListSpeedLayerView([]) { Fail = new InvalidOperationException("index closed\n   at Somewhere.Deep()") };

@@ -5,10 +5,14 @@ namespace Retail.Hosting.Dashboard.Tests;
 /// <summary>
 /// An in-test <see cref="ISpeedLayerView"/> over a list of records (LINQ, following the interface's documented
 /// semantics), standing in for the DuckDB index's view until that is merged. <see cref="Fail"/> makes it throw, to
-/// test the dashboard's 503.
+/// test the dashboard's 503. Over a running lake, <c>new ListSpeedLayerView(() =&gt; lake.Records)</c> grows as records
+/// stream in.
 /// </summary>
-public sealed class ListSpeedLayerView(IReadOnlyList<RetailTransaction> records) : ISpeedLayerView
+public sealed class ListSpeedLayerView(Func<IReadOnlyList<RetailTransaction>> records) : ISpeedLayerView
 {
+    /// <summary>A view of a fixed list.</summary>
+    public ListSpeedLayerView(IReadOnlyList<RetailTransaction> records) : this(() => records) { }
+
     /// <summary>When set, <see cref="HistogramAsync"/> throws it.</summary>
     public Exception? Fail { get; set; }
 
@@ -21,7 +25,7 @@ public sealed class ListSpeedLayerView(IReadOnlyList<RetailTransaction> records)
         if (failures.Count > 0) throw new ArgumentException(string.Join(" ", failures), nameof(request));
         lock (Requests) Requests.Add(request);
         if (Fail is { } e) throw e;
-        var matching = records.Where(r => (request.From is not { } f || r.InvoiceDate >= f) && (request.To is not { } t || r.InvoiceDate < t)
+        var matching = records().Where(r => (request.From is not { } f || r.InvoiceDate >= f) && (request.To is not { } t || r.InvoiceDate < t)
             && (request.Country is null || r.Country == request.Country)).ToList();
         var buckets = matching.GroupBy(r => Start(r.InvoiceDate, request.Interval)).OrderBy(g => g.Key)
             .Select(g => new HistogramBucket(g.Key, g.Count(), g.Sum(r => (long)r.Quantity))).ToList();
