@@ -29,10 +29,17 @@ internal sealed class DashboardApi
     private readonly DashboardSql _sql;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(MaxConcurrentQueries, MaxConcurrentQueries);
+    private readonly TimeProvider _time;
+    private readonly Lock _compactedLock = new();
+    private (Task<string[]> Task, long At, IQueryEngine Engine)? _compacted;
+
+    /// <summary>How long the list of compacted hours is reused (the page's calls arrive together).</summary>
+    internal static readonly TimeSpan CompactedHoursReuse = TimeSpan.FromSeconds(2);
 
     public DashboardApi(IServiceProvider services, RetailDashboardOptions options, ILogger logger)
     {
         _services = services;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _options = options;
         _sql = new DashboardSql(options.JsonTable, options.ParquetTable);
         _logger = logger;
@@ -40,7 +47,7 @@ internal sealed class DashboardApi
 
     public Task SummaryAsync(HttpContext context) => RunAsync(context, "summary", ParameterSet.Filters, async (engine, p, ct) =>
     {
-        var summary = await engine.QueryAsync(_sql.Summary, p.FilterValues(), 1, ct).ConfigureAwait(false);
+        var summary = await engine.QueryAsync(_sql.Summary, await BatchValuesAsync(engine, p, ct).ConfigureAwait(false), 1, ct).ConfigureAwait(false);
         if (summary.Rows.Count != 1 || summary.Rows[0].Length < 4)
             throw new InvalidOperationException("The query engine answered the summary's aggregate without its one row of four columns.");
         var row = summary.Rows[0];
@@ -48,7 +55,7 @@ internal sealed class DashboardApi
         decimal revenue = ToDecimal(row[1]);
         bool empty = records == 0;
         if (empty && p.HasFilters)
-            empty = (await engine.QueryAsync(_sql.AnyRow, null, 1, ct).ConfigureAwait(false)).Rows.Count == 0;
+            empty = (await engine.QueryAsync(_sql.AnyRow, await BatchValuesAsync(engine, null, ct).ConfigureAwait(false), 1, ct).ConfigureAwait(false)).Rows.Count == 0;
         return Json(new SummaryResponse(records, FormatDecimal(revenue),
             Math.Round(revenue, 2, MidpointRounding.AwayFromZero).ToString("N2", CultureInfo.InvariantCulture),
             ToLong(row[2]), row[3] is null ? null : FormatDateTime(ToDateTime(row[3])), empty), DashboardJsonContext.Default.SummaryResponse);
@@ -56,7 +63,7 @@ internal sealed class DashboardApi
 
     public Task DailyAsync(HttpContext context) => RunAsync(context, "daily", ParameterSet.Filters, async (engine, p, ct) =>
     {
-        var (rows, truncated) = await ListAsync(engine, _sql.Daily, p.FilterValues(), _options.MaxRows, ct).ConfigureAwait(false);
+        var (rows, truncated) = await ListAsync(engine, _sql.Daily, await BatchValuesAsync(engine, p, ct).ConfigureAwait(false), _options.MaxRows, ct).ConfigureAwait(false);
         return Json(new DailyResponse(
             [.. rows.Select(r => new DailyRow(FormatDate(ToDateTime(r[0])), ToLong(r[1]), FormatDecimal(ToDecimal(r[2]))))], truncated),
             DashboardJsonContext.Default.DailyResponse);
@@ -64,7 +71,7 @@ internal sealed class DashboardApi
 
     public Task MonthlyAsync(HttpContext context) => RunAsync(context, "monthly", ParameterSet.Filters, async (engine, p, ct) =>
     {
-        var (rows, truncated) = await ListAsync(engine, _sql.Monthly, p.FilterValues(), _options.MaxRows, ct).ConfigureAwait(false);
+        var (rows, truncated) = await ListAsync(engine, _sql.Monthly, await BatchValuesAsync(engine, p, ct).ConfigureAwait(false), _options.MaxRows, ct).ConfigureAwait(false);
         return Json(new MonthlyResponse(
             [.. rows.Select(r => new MonthlyRow(ToDateTime(r[0]).ToString("yyyy-MM", CultureInfo.InvariantCulture), FormatDecimal(ToDecimal(r[1]))))], truncated),
             DashboardJsonContext.Default.MonthlyResponse);
@@ -72,7 +79,7 @@ internal sealed class DashboardApi
 
     public Task TopCountriesAsync(HttpContext context) => RunAsync(context, "top-countries", ParameterSet.Filters | ParameterSet.Limit, async (engine, p, ct) =>
     {
-        var (rows, _) = await ListAsync(engine, _sql.TopCountries, p.FilterValues(), p.TopLimit, ct).ConfigureAwait(false);
+        var (rows, _) = await ListAsync(engine, _sql.TopCountries, await BatchValuesAsync(engine, p, ct).ConfigureAwait(false), p.TopLimit, ct).ConfigureAwait(false);
         return Json(new TopCountriesResponse(
             [.. rows.Select(r => new CountryRow(ToText(r[0]), FormatDecimal(ToDecimal(r[1])), ToLong(r[2])))]),
             DashboardJsonContext.Default.TopCountriesResponse);
@@ -80,7 +87,7 @@ internal sealed class DashboardApi
 
     public Task TopProductsAsync(HttpContext context) => RunAsync(context, "top-products", ParameterSet.Filters | ParameterSet.Limit, async (engine, p, ct) =>
     {
-        var (rows, _) = await ListAsync(engine, _sql.TopProducts, p.FilterValues(), p.TopLimit, ct).ConfigureAwait(false);
+        var (rows, _) = await ListAsync(engine, _sql.TopProducts, await BatchValuesAsync(engine, p, ct).ConfigureAwait(false), p.TopLimit, ct).ConfigureAwait(false);
         return Json(new TopProductsResponse(
             [.. rows.Select(r => new ProductRow(ToText(r[0]), ToText(r[1]), FormatDecimal(ToDecimal(r[2])), ToLong(r[3])))]),
             DashboardJsonContext.Default.TopProductsResponse);
@@ -88,7 +95,7 @@ internal sealed class DashboardApi
 
     public Task CountriesAsync(HttpContext context) => RunAsync(context, "countries", ParameterSet.None, async (engine, p, ct) =>
     {
-        var (rows, truncated) = await ListAsync(engine, _sql.Countries, null, _options.MaxRows, ct).ConfigureAwait(false);
+        var (rows, truncated) = await ListAsync(engine, _sql.Countries, await BatchValuesAsync(engine, null, ct).ConfigureAwait(false), _options.MaxRows, ct).ConfigureAwait(false);
         return Json(new CountriesResponse([.. rows.Select(r => ToText(r[0]))], truncated), DashboardJsonContext.Default.CountriesResponse);
     });
 
@@ -96,11 +103,17 @@ internal sealed class DashboardApi
     public async Task LiveAsync(HttpContext context)
     {
         const string endpoint = "live";
-        if (await ParseAsync(context, endpoint, ParameterSet.Filters | ParameterSet.Interval).ConfigureAwait(false) is not { } p) return;
+        using var activity = Start(endpoint, out long started);
+        if (await ParseAsync(context, endpoint, ParameterSet.Filters | ParameterSet.Interval).ConfigureAwait(false) is not { } p)
+        {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.BadRequest, started, activity);
+            return;
+        }
         var view = _services.GetService<ISpeedLayerView>();
         if (view is null)
         {
             await WriteAsync(context, StatusCodes.Status200OK, new LiveResponse(false, 0, 0, [], false), DashboardJsonContext.Default.LiveResponse).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Ok, started, activity);
             return;
         }
         SpeedLayerHistogram histogram;
@@ -118,16 +131,54 @@ internal sealed class DashboardApi
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             await FailAsync(context, endpoint, "The speed layer could not be read", e).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
         catch (OperationCanceledException)
         {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Canceled, started, activity);
             return; // the client went away
         }
         await WriteAsync(context, StatusCodes.Status200OK, new LiveResponse(true, histogram.Documents, histogram.Quantity,
             [.. histogram.Buckets.Select(b => new LiveBucket(FormatDateTime(b.Start), b.Documents, b.Quantity))], histogram.Truncated),
             DashboardJsonContext.Default.LiveResponse).ConfigureAwait(false);
+        RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Ok, started, activity);
     }
+
+    /// <summary>
+    /// The positional parameters of a batch-layer statement: the compacted-hours list twice (see <see cref="DashboardSql"/>),
+    /// then the filter's, if any.
+    /// </summary>
+    private async Task<object?[]> BatchValuesAsync(IQueryEngine engine, DashboardParameters? parameters, CancellationToken ct)
+    {
+        string[] chunks = await CompactedHoursAsync(engine, ct).ConfigureAwait(false);
+        return [.. chunks, .. chunks, .. parameters?.FilterValues() ?? []];
+    }
+
+    /// <summary>The compacted hours, read at most once per <see cref="CompactedHoursReuse"/> (concurrent calls share one read).</summary>
+    private Task<string[]> CompactedHoursAsync(IQueryEngine engine, CancellationToken ct)
+    {
+        lock (_compactedLock)
+        {
+            long now = _time.GetTimestamp();
+            if (_compacted is { } c && ReferenceEquals(c.Engine, engine) && !c.Task.IsFaulted && !c.Task.IsCanceled
+                && _time.GetElapsedTime(c.At, now) < CompactedHoursReuse)
+                return c.Task.WaitAsync(ct);
+            // Not tied to one request: a call that goes away does not cancel the read the others wait for.
+            var task = ReadCompactedHoursAsync(engine);
+            _compacted = (task, now, engine);
+            return task.WaitAsync(ct);
+        }
+    }
+
+    private async Task<string[]> ReadCompactedHoursAsync(IQueryEngine engine)
+    {
+        var result = await engine.QueryAsync(_sql.CompactedHours, null, CompactedHoursFilter.MaxHours).ConfigureAwait(false);
+        return CompactedHoursFilter.Build(result.Rows.Where(r => r.Length == 4 && r.All(v => v is not null))
+            .Select(r => (ToInt(r[0]), ToInt(r[1]), ToInt(r[2]), ToInt(r[3]))));
+    }
+
+    private static int ToInt(object? value) => Convert.ToInt32(value, CultureInfo.InvariantCulture);
 
     /// <summary>An answer of a batch-layer endpoint: the JSON it writes.</summary>
     private delegate Task<Func<HttpContext, Task>> BatchHandler(IQueryEngine engine, DashboardParameters parameters, CancellationToken cancellationToken);
@@ -136,13 +187,19 @@ internal sealed class DashboardApi
 
     private async Task RunAsync(HttpContext context, string endpoint, ParameterSet allowed, BatchHandler handler)
     {
-        if (await ParseAsync(context, endpoint, allowed).ConfigureAwait(false) is not { } parameters) return;
+        using var activity = Start(endpoint, out long started);
+        if (await ParseAsync(context, endpoint, allowed).ConfigureAwait(false) is not { } parameters)
+        {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.BadRequest, started, activity);
+            return;
+        }
         var engine = _services.GetService<IQueryEngine>();
         if (engine is null)
         {
             string message = $"No {nameof(IQueryEngine)} service is registered: add a query engine to the application's services (e.g. AddDuckDbQueries) before the dashboard can answer.";
             Log.ServiceMissing(_logger, endpoint, message);
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new ErrorResponse(message), DashboardJsonContext.Default.ErrorResponse).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
         var ct = context.RequestAborted;
@@ -162,13 +219,24 @@ internal sealed class DashboardApi
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             await FailAsync(context, endpoint, "The batch layer could not be queried", e).ConfigureAwait(false);
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
         catch (OperationCanceledException)
         {
+            RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Canceled, started, activity);
             return; // the client went away
         }
         await write(context).ConfigureAwait(false);
+        RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Ok, started, activity);
+    }
+
+    private static System.Diagnostics.Activity? Start(string endpoint, out long started)
+    {
+        started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var activity = RetailDashboardDiagnostics.ActivitySource.StartActivity("dashboard.api");
+        activity?.SetTag("endpoint", endpoint);
+        return activity;
     }
 
     /// <summary>The request's parameters, or null after answering 400 naming the bad one.</summary>

@@ -48,10 +48,11 @@ internal static class DashboardAssets
     public static FrozenDictionary<string, DashboardAsset> Files { get; } = LoadFiles();
 
     /// <summary>The page: <c>wwwroot/index.html</c> with its tokens replaced, or null when this build embeds none.</summary>
-    public static DashboardAsset? Page(RetailDashboardOptions options)
+    public static DashboardAsset? Page(RetailDashboardOptions options) => Read(IndexResource) is { } html ? Render(html, options) : null;
+
+    /// <summary>The page from its template: <c>{{TITLE}}</c> HTML-encoded, <c>{{LIVE_REFRESH_MS}}</c> an integer.</summary>
+    internal static DashboardAsset Render(byte[] html, RetailDashboardOptions options)
     {
-        byte[]? html = Read(IndexResource);
-        if (html is null) return null;
         string text = Encoding.UTF8.GetString(html)
             .Replace(TitleToken, HtmlEncoder.Default.Encode(options.Title), StringComparison.Ordinal)
             .Replace(LiveRefreshToken, ((long)options.LiveRefresh.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
