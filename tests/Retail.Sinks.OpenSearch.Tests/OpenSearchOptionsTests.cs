@@ -91,7 +91,7 @@ public class OpenSearchOptionsTests
     }
 
     [Fact]
-    public async Task AddOpenSearchUpsert_OnOpenSearchFake_ResolvesWorkingIndex()
+    public async Task AddOpenSearchUpsert_OnOpenSearchFake_ResolvesWorkingIndexAndTheSameInstanceAsSpeedLayerView()
     {
         await using var fake = await OpenSearchLoopbackFake.StartAsync();
         var services = new ServiceCollection();
@@ -105,6 +105,10 @@ public class OpenSearchOptionsTests
 
         Assert.Equal(0, (await index.UpsertAsync(TestRecords.Three())).FailedCount);
         Assert.Equal(3, await index.CountAsync());
+        // The dashboard's live view reads the same index.
+        var view = sp.GetRequiredService<ISpeedLayerView>();
+        Assert.Same(index, view);
+        Assert.Equal(3, (await view.HistogramAsync(new SpeedLayerHistogramRequest())).Documents);
     }
 
     [Fact]
@@ -147,6 +151,7 @@ public class OpenSearchOptionsTests
 
         Assert.Equal(3, fake.Documents("alpha").Count);
         Assert.Single(fake.Documents("beta"));
+        Assert.Same(sp.GetRequiredKeyedService<IUpsertIndex>("a"), sp.GetRequiredKeyedService<ISpeedLayerView>("a"));
         Assert.Null(sp.GetService<IUpsertIndex>());
     }
 

@@ -16,7 +16,8 @@ public static class OpenSearchRetailBuilderExtensions
     public static string OpenSearchHttpClientName(string? name = null) => "Retail.OpenSearch." + (name ?? Options.DefaultName);
 
     /// <summary>
-    /// The OpenSearch index as the <see cref="IUpsertIndex"/> (unless one is registered already), over an HttpClient
+    /// The OpenSearch index as the <see cref="IUpsertIndex"/> and, the same instance, the <see cref="ISpeedLayerView"/> the
+    /// dashboard reads (each unless one is registered already), over an HttpClient
     /// from <c>IHttpClientFactory</c> (<see cref="OpenSearchHttpClientName"/>; SigV4 with the SDK's default credential
     /// chain when <see cref="OpenSearchOptions.Auth"/> is SigV4, no redirects, no retries). Options are validated at
     /// start-up, naming each bad setting.
@@ -26,18 +27,22 @@ public static class OpenSearchRetailBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         Add(builder.Services, Options.DefaultName, configure);
-        builder.Services.TryAddSingleton<IUpsertIndex>(sp => Create(sp, Options.DefaultName));
+        builder.Services.TryAddSingleton(sp => Create(sp, Options.DefaultName));
+        builder.Services.TryAddSingleton<IUpsertIndex>(sp => sp.GetRequiredService<OpenSearchUpsertIndex>());
+        builder.Services.TryAddSingleton<ISpeedLayerView>(sp => sp.GetRequiredService<OpenSearchUpsertIndex>());
         return builder;
     }
 
-    /// <summary>A named OpenSearch index: the keyed <see cref="IUpsertIndex"/> with key <paramref name="name"/>, with its own options and HttpClient.</summary>
+    /// <summary>A named OpenSearch index: the keyed <see cref="IUpsertIndex"/> and <see cref="ISpeedLayerView"/> (one instance) with key <paramref name="name"/>, with its own options and HttpClient.</summary>
     public static IRetailBuilder AddOpenSearchUpsert(this IRetailBuilder builder, string name, Action<OpenSearchOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(configure);
         Add(builder.Services, name, configure);
-        builder.Services.TryAddKeyedSingleton<IUpsertIndex>(name, (sp, _) => Create(sp, name));
+        builder.Services.TryAddKeyedSingleton(name, (sp, _) => Create(sp, name));
+        builder.Services.TryAddKeyedSingleton<IUpsertIndex>(name, (sp, key) => sp.GetRequiredKeyedService<OpenSearchUpsertIndex>(key));
+        builder.Services.TryAddKeyedSingleton<ISpeedLayerView>(name, (sp, key) => sp.GetRequiredKeyedService<OpenSearchUpsertIndex>(key));
         return builder;
     }
 
