@@ -22,7 +22,8 @@ public sealed partial class ServeCommandTests(ChromiumBrowser chromium) : IClass
     {
         using var dir = new TempDir();
         string lake = Path.Combine(dir.Path, "lake");
-        var demo = await CliRunner.RunAsync("demo", "--lake", lake, "--records", "20000");
+        // The README's main job, then its dashboard command.
+        var demo = await CliRunner.RunAsync("demo", "--lake", lake, "--replace");
         Assert.True(demo.ExitCode == 0, demo.Stderr);
 
         await using var serve = BackgroundCli.Start("serve", "--lake", lake, "--urls", "http://127.0.0.1:0");
@@ -49,8 +50,44 @@ public sealed partial class ServeCommandTests(ChromiumBrowser chromium) : IClass
         Assert.Equal(Cents(countryRevenue), await page.TextAsync("figure-revenue"));
         Assert.Empty(page.Errors);
 
+        // Loopback only: a request naming another host (a DNS name rebound to 127.0.0.1) is refused.
+        using (var http = new HttpClient())
+        {
+            using var rebound = new HttpRequestMessage(HttpMethod.Get, url + "api/summary");
+            rebound.Headers.Host = "rebound.example";
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.SendAsync(rebound)).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(url + "api/summary")).StatusCode);
+        }
+
         await serve.StopAsync();
         Assert.Equal(0, await serve.ExitCode);
+        Assert.DoesNotContain("info:", serve.Stdout, StringComparison.Ordinal); // the server's log is on stderr
+    }
+
+    [Fact]
+    public async Task DemoServeReplace_PortInUse_FailsBeforeEmptyingTheLake()
+    {
+        using var dir = new TempDir();
+        string lake = Path.Combine(dir.Path, "lake");
+        Assert.Equal(0, (await CliRunner.RunAsync("demo", "--lake", lake, "--records", "500")).ExitCode);
+        var before = Hashes(lake);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        string urls = $"http://127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var result = await CliRunner.RunAsync("demo", "--lake", lake, "--replace", "--serve", "--urls", urls, "--records", "500");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"cannot listen on --urls {urls}", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Hashes(lake));
+    }
+
+    private static SortedDictionary<string, string> Hashes(string root)
+    {
+        var hashes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+            hashes[Path.GetRelativePath(root, file)] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+        return hashes;
     }
 
     [Fact]

@@ -319,6 +319,36 @@ public sealed class SpeedLayerViewTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A reader in another process (retail serve's view polls, holding the file for milliseconds) must not make a writer
+    /// that starts in that moment fail: opening waits out the other process's lock, and fails only if it is kept.
+    /// </summary>
+    [Fact]
+    public async Task UpsertIndex_AnotherProcessHoldsTheFileThenLetsGo_OpeningWaitsAndThenOpens()
+    {
+        using var dir = new TempDir();
+        var options = new DuckDbIndexOptions { LakePath = dir.Path };
+        string path = options.ResolveDatabasePath();
+        var docs = SpreadDocuments();
+        using var child = ChildProcess.Start("hold-index", path, "0");
+        try
+        {
+            string? ready = await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            if (ready != "open") Assert.Fail($"the other process did not open the index: {ready} {await ChildProcess.ErrorsAsync(child)}");
+            var opening = Task.Run(() => new DuckDbUpsertIndex(options));
+            Assert.False(opening.IsCompleted); // it cannot open while the other process holds the file
+
+            child.StandardInput.Close(); // the other process lets go
+            await child.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            await using var index = await opening.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.Equal(docs.Count, await index.CountAsync());
+        }
+        finally
+        {
+            if (!child.HasExited) child.Kill(entireProcessTree: true);
+        }
+    }
+
     private async Task ReadWhileAnotherProcessWritesAsync(Process child, ISpeedLayerView view, string path, List<IndexDocument> docs)
     {
         string? ready = await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));

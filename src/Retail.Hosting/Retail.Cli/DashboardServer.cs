@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -21,6 +22,9 @@ internal static class DashboardServer
 {
     /// <summary>Where the dashboard listens unless told otherwise: loopback only.</summary>
     public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    /// <summary>The Host header values a loopback-only server answers (any port).</summary>
+    internal static readonly string[] LoopbackHosts = ["127.0.0.1", "localhost", "[::1]"];
 
     /// <summary><c>--urls URL[;URL…]</c>, checked at parse time: absolute http:// or https:// URLs with a host.</summary>
     public static Option<string> CreateUrlsOption()
@@ -71,14 +75,21 @@ internal static class DashboardServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(urls);
         builder.Logging.ClearProviders();
+        // stdout carries the command's data (the demo's summary): the server's log goes to stderr, all of it.
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         // The command's own Ctrl-C handling stops the server; the host must not install a second one.
         builder.Services.AddSingleton<IHostLifetime, NoConsoleLifetime>();
         builder.Services.AddSingleton(engine);
         if (view is not null) builder.Services.AddSingleton(view);
+        // Listening on loopback only: requests must name a loopback host too, so a web page the user visits cannot read
+        // the figures through a DNS name rebound to 127.0.0.1 (DNS rebinding).
+        bool loopbackOnly = !NonLoopback(urls).Any();
+        if (loopbackOnly) builder.Services.Configure<HostFilteringOptions>(o => o.AllowedHosts = LoopbackHosts);
         var app = builder.Build();
+        if (loopbackOnly) app.UseHostFiltering();
         app.MapRetailDashboard("/");
         try
         {
@@ -100,6 +111,35 @@ internal static class DashboardServer
         using var a = ct.Register(() => stopped.TrySetResult());
         using var b = app.Lifetime.ApplicationStopping.Register(() => stopped.TrySetResult());
         await stopped.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The dashboard's engine and speed-layer view before the command has opened them (<c>retail demo --serve</c> listens
+    /// first, then empties the lake if told to, then opens it): until <see cref="Open"/>, every call fails, which the
+    /// dashboard answers with a one-line 503.
+    /// </summary>
+    internal sealed class DeferredServices : IQueryEngine, ISpeedLayerView
+    {
+        private volatile IQueryEngine? _engine;
+        private volatile ISpeedLayerView? _view;
+        private volatile bool _opened;
+
+        public void Open(IQueryEngine engine, ISpeedLayerView? view)
+        {
+            _view = view;
+            _engine = engine;
+            _opened = true;
+        }
+
+        public ValueTask<QueryResult> QueryAsync(string sql, IReadOnlyList<object?>? parameters = null, int maxRows = 10_000, CancellationToken cancellationToken = default) =>
+            (_engine ?? throw Starting()).QueryAsync(sql, parameters, maxRows, cancellationToken);
+
+        public ValueTask<SpeedLayerHistogram> HistogramAsync(SpeedLayerHistogramRequest request, CancellationToken cancellationToken = default) =>
+            _view is { } view ? view.HistogramAsync(request, cancellationToken)
+                : _opened ? ValueTask.FromResult(new SpeedLayerHistogram([], 0, 0, false))
+                : throw Starting();
+
+        private static InvalidOperationException Starting() => new("The demo is starting: the lake is not open yet.");
     }
 
     private sealed class NoConsoleLifetime : IHostLifetime

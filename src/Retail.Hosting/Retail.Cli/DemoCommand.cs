@@ -102,6 +102,21 @@ internal static class DemoCommand
         if (existing > 0 && s.Existing == ExistingLake.Refuse)
             throw new CliException($"--lake {s.Lake} already holds a lake ({(existing >= 1000 ? "1,000 or more" : existing.ToString("N0", CultureInfo.InvariantCulture))} objects under {string.Join(", ", LakeOption.Folders)}): " +
                 "run with --append to add this run's records to it, or --replace to empty it (and its speed-layer index) first, or choose a new --lake.", 2);
+        // The dashboard listens before anything is emptied, so a port in use stops the demo with the lake untouched. It
+        // answers 503 ("starting") until the lake's engines are open, below.
+        Microsoft.AspNetCore.Builder.WebApplication? dashboard = null;
+        DashboardServer.DeferredServices? deferred = null;
+        if (s.ServeUrls is not null)
+        {
+            deferred = new DashboardServer.DeferredServices();
+            var (app, addresses) = await DashboardServer.StartAsync(s.ServeUrls, deferred, deferred, stderr, ct).ConfigureAwait(false);
+            dashboard = app;
+            await stderr.WriteLineAsync($"[INFO] serving the dashboard at {string.Join(", ", addresses.Select(a => a.TrimEnd('/') + "/"))} while the demo streams").ConfigureAwait(false);
+            s.Serving?.Invoke(addresses);
+        }
+        // Declared before the services it reads, so it is stopped after them only on a failure (then a request in that
+        // moment is a 503); on success it is stopped explicitly first.
+        await using var stopDashboard = new AsyncDisposer(dashboard);
         if (existing > 0 && s.Existing == ExistingLake.Replace)
         {
             LakeOption.Empty(s.Lake);
@@ -134,15 +149,7 @@ internal static class DemoCommand
         var index = provider.GetRequiredService<IUpsertIndex>();
         var time = provider.GetRequiredService<TimeProvider>();
 
-        Microsoft.AspNetCore.Builder.WebApplication? dashboard = null;
-        if (s.ServeUrls is not null)
-        {
-            var (app, addresses) = await DashboardServer.StartAsync(s.ServeUrls, query, provider.GetService<ISpeedLayerView>(), stderr, ct).ConfigureAwait(false);
-            dashboard = app;
-            await stderr.WriteLineAsync($"[INFO] serving the dashboard at {string.Join(", ", addresses.Select(a => a.TrimEnd('/') + "/"))} while the demo streams").ConfigureAwait(false);
-            s.Serving?.Invoke(addresses);
-        }
-        await using var stopDashboard = new AsyncDisposer(dashboard);
+        deferred?.Open(query, provider.GetService<ISpeedLayerView>());
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr), Interactive = InteractionSupport.Detect });
         var timings = new List<(string Stage, TimeSpan Time)>();
@@ -273,17 +280,20 @@ internal static class DemoCommand
             await stderr.WriteLineAsync("[INFO] the demo is done; the dashboard goes on serving until Ctrl-C").ConfigureAwait(false);
             await DashboardServer.ServeUntilStoppedAsync(dashboard, ct).ConfigureAwait(false);
         }
+        await stopDashboard.DisposeAsync().ConfigureAwait(false);
         return problems.Count > 0 ? 1 : 0;
     }
 
     /// <summary>Stops the dashboard (if any) before the services it reads are disposed.</summary>
     private sealed class AsyncDisposer(Microsoft.AspNetCore.Builder.WebApplication? app) : IAsyncDisposable
     {
+        private Microsoft.AspNetCore.Builder.WebApplication? _app = app;
+
         public async ValueTask DisposeAsync()
         {
-            if (app is null) return;
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _app, null) is not { } running) return;
+            await running.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await running.DisposeAsync().ConfigureAwait(false);
         }
     }
 

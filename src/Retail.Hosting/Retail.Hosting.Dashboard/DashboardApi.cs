@@ -134,10 +134,11 @@ internal sealed class DashboardApi
             RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
+            // The client went away: whatever the engine threw then (a cancellation, or its own error on being cut short).
             RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Canceled, started, activity);
-            return; // the client went away
+            return;
         }
         await WriteAsync(context, StatusCodes.Status200OK, new LiveResponse(true, histogram.Documents, histogram.Quantity,
             [.. histogram.Buckets.Select(b => new LiveBucket(FormatDateTime(b.Start), b.Documents, b.Quantity))], histogram.Truncated),
@@ -222,10 +223,11 @@ internal sealed class DashboardApi
             RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Unavailable, started, activity);
             return;
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
+            // The client went away: whatever the engine threw then (a cancellation, or its own error on being cut short).
             RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Canceled, started, activity);
-            return; // the client went away
+            return;
         }
         await write(context).ConfigureAwait(false);
         RetailDashboardDiagnostics.Record(endpoint, RetailDashboardDiagnostics.Ok, started, activity);

@@ -15,7 +15,7 @@ public static class RetailDashboardEndpointRouteBuilderExtensions
 {
     /// <summary>The page's <c>Content-Security-Policy</c>: everything from the application itself, nothing from elsewhere.</summary>
     internal const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
     /// <summary>
     /// Maps the dashboard under <paramref name="prefix"/>: the page at <c>{prefix}/</c> (<c>{prefix}</c> redirects there),

@@ -135,6 +135,6 @@ internal sealed class DuckDbSpeedLayerView : ISpeedLayerView
     }
 
     /// <summary>DuckDB's "Could not set lock on file …: Conflicting lock is held in … (PID …)".</summary>
-    private static bool IsLockConflict(DuckDBException e) =>
+    internal static bool IsLockConflict(DuckDBException e) =>
         e.Message.Contains("Could not set lock", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("Conflicting lock", StringComparison.OrdinalIgnoreCase);
 }

@@ -83,11 +83,16 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDispos
                     "share that index (it is also the ISpeedLayerView), or dispose it first.");
             try
             {
-                _connection = DuckDbCommands.Open(DatabasePath, options.Threads, options.MemoryLimit);
+                _connection = OpenWaitingOutReaders(DatabasePath, options);
             }
             catch (DuckDBException e)
             {
                 throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': {e.Message}", e);
+            }
+            catch (RetryExhaustedException e) when (e.InnerException is LockConflictException { InnerException: DuckDBException lockError })
+            {
+                throw new InvalidOperationException($"DuckDB could not open the upsert index at '{DatabasePath}': another process holds it " +
+                    $"(after {e.Elapsed.TotalSeconds:0} s of waiting): {lockError.Message}", lockError);
             }
             try
             {
@@ -334,6 +339,33 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDispos
         {
             if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>How long opening waits out another process's lock on the file (a reader's poll holds it for milliseconds).</summary>
+    private static readonly RetryOptions LockWait = new() { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(500), MaxTotalDuration = TimeSpan.FromSeconds(10) };
+
+    /// <summary>
+    /// Opens the file, waiting (through Core's retry pipeline, the one retry owner) while another process holds its lock:
+    /// <c>retail serve</c>'s view of the index opens it read-only for each poll, for milliseconds, and a writer starting
+    /// in that moment would otherwise fail. A process that keeps the file (a second writer) still fails, after the wait.
+    /// </summary>
+    private static DuckDBConnection OpenWaitingOutReaders(string path, DuckDbIndexOptions options) =>
+        new RetailRetryPipeline(LockWait).ExecuteAsync(_ =>
+        {
+            try
+            {
+                return ValueTask.FromResult(DuckDbCommands.Open(path, options.Threads, options.MemoryLimit));
+            }
+            catch (DuckDBException e) when (path != InMemory && DuckDbSpeedLayerView.IsLockConflict(e))
+            {
+                throw new LockConflictException(e);
+            }
+        }).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Another process holds the database file's lock: worth waiting for.</summary>
+    private sealed class LockConflictException(DuckDBException inner) : IOException(inner.Message, inner), IRetryClassified
+    {
+        public bool IsTransient => true;
     }
 
     private long Count() => Convert.ToInt64(DuckDbCommands.Scalar(_connection, $"SELECT count(*) FROM {_table}"), CultureInfo.InvariantCulture);

@@ -10,6 +10,7 @@
   var charts = {};
   var refreshes = 0, liveRefreshes = 0, generation = 0, liveGeneration = 0;
   var emptyTimer = null, liveTimer = null;
+  var refreshedAt = 0, refreshedAtDocuments = -1; // when the batch layer was last read, and the live total then
 
   var el = function (id) { return document.getElementById(id); };
   var form = el("filters"), from = el("filter-from"), to = el("filter-to"), country = el("filter-country");
@@ -50,6 +51,8 @@
     s.textContent = message || "";
   }
 
+  function short(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; } // axis labels stay readable
+
   function number(text) { return Number(text); } // decimals arrive as exact strings; charts need numbers
 
   function draw(id, config, points) {
@@ -87,13 +90,14 @@
     draw("chart-monthly", bar("revenue", monthly.rows.map(function (r) { return r.month; }), monthly.rows.map(function (r) { return number(r.revenue); }), "#10b981"), monthly.rows.length);
     draw("chart-countries", bar("revenue", countries.rows.map(function (r) { return r.country; }), countries.rows.map(function (r) { return number(r.revenue); }), "#6366f1",
       { options: { indexAxis: "y" } }), countries.rows.length);
-    draw("chart-products", bar("revenue", products.rows.map(function (r) { return r.stockCode + " " + (r.description || ""); }), products.rows.map(function (r) { return number(r.revenue); }), "#ec4899",
+    draw("chart-products", bar("revenue", products.rows.map(function (r) { return short(r.stockCode + " " + (r.description || ""), 28); }), products.rows.map(function (r) { return number(r.revenue); }), "#ec4899",
       { options: { indexAxis: "y" } }), products.rows.length);
   }
 
   // The batch layer: every chart but the live one, for the current filters. A newer refresh wins over an older one.
   function refresh() {
     var mine = ++generation;
+    refreshedAt = Date.now();
     var p = filters();
     var limited = new URLSearchParams(p);
     limited.set("limit", "10");
@@ -125,6 +129,14 @@
         if (mine !== liveGeneration) return;
         el("live-documents").textContent = r.available ? whole.format(r.documents) : "no speed layer";
         el("live-quantity").textContent = r.available ? whole.format(r.quantity) : "—";
+        // Records are streaming in: read the batch layer again now and then (not on every poll: it scans the lake).
+        if (r.available) {
+          if (refreshedAtDocuments < 0) refreshedAtDocuments = r.documents;
+          else if (r.documents !== refreshedAtDocuments && Date.now() - refreshedAt >= Math.max(10 * liveMs, 10000)) {
+            refreshedAtDocuments = r.documents;
+            refresh();
+          }
+        }
         var labels = r.buckets.map(function (b) { return unit === "hour" || unit === "minute" ? b.start.replace("T", " ").slice(0, 16) : unit === "month" ? b.start.slice(0, 7) : b.start.slice(0, 10); });
         draw("chart-live", bar("sum(Quantity)", labels, r.buckets.map(function (b) { return b.quantity; }), "#0ea5e9"), r.buckets.length);
       })
