@@ -141,11 +141,17 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDispos
     public async ValueTask<UpsertResult> UpsertAsync(IReadOnlyList<IndexDocument> documents, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documents);
+        return await OneAtATimeAsync(() => Upsert(documents), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> on the connection, one operation at a time, unless the index is disposed.</summary>
+    private async ValueTask<T> OneAtATimeAsync<T>(Func<T> operation, CancellationToken cancellationToken)
+    {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return Upsert(documents);
+            return operation();
         }
         finally
         {
@@ -249,19 +255,7 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDispos
     }
 
     /// <inheritdoc />
-    public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return Count();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public ValueTask<long> CountAsync(CancellationToken cancellationToken = default) => OneAtATimeAsync(Count, cancellationToken);
 
     /// <summary>The type of <c>price</c> in queries: the lake views' (<see cref="LakeViews.PriceType"/>).</summary>
     private const string PriceType = LakeViews.PriceType;
@@ -375,16 +369,7 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDispos
     public async ValueTask<SpeedLayerHistogram> HistogramAsync(SpeedLayerHistogramRequest request, CancellationToken cancellationToken = default)
     {
         SpeedLayerHistograms.Validate(request);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return SpeedLayerHistograms.Run(_connection, _table, request, _logger, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return await OneAtATimeAsync(() => SpeedLayerHistograms.Run(_connection, _table, request, _logger, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -395,17 +380,11 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDispos
     {
         if (string.Equals(tableName, TableName, StringComparison.OrdinalIgnoreCase)) return await HistogramAsync(request, cancellationToken).ConfigureAwait(false);
         SpeedLayerHistograms.Validate(request);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return await OneAtATimeAsync(() =>
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             CheckColumns(_connection, DatabasePath, tableName);
             return SpeedLayerHistograms.Run(_connection, StoredTable(_connection, tableName), request, _logger, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -425,16 +404,7 @@ internal sealed class DuckDbUpsertIndex : IUpsertIndex, ISpeedLayerView, IDispos
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sql);
         ArgumentOutOfRangeException.ThrowIfNegative(maxRows);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return DuckDbCommands.Query(_connection, sql, parameters, maxRows, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return await OneAtATimeAsync(() => DuckDbCommands.Query(_connection, sql, parameters, maxRows, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Waits for the running operation, then closes the database (DuckDB checkpoints it).</summary>
