@@ -57,6 +57,35 @@ public sealed class AthenaLoopbackFakeTests
         Assert.Empty(fake.Started);
     }
 
+    [Theory]
+    [InlineData(0, 0)] // an empty list (the API wants at least 1 member when the list is given)
+    [InlineData(1, 0)] // an empty member
+    [InlineData(2, 1025)] // a member over the 1,024 characters of the API reference
+    public async Task StartQueryExecution_OnAthenaFakeExecutionParametersOutOfTheirLimits_InvalidRequest(int count, int length)
+    {
+        await using var fake = await AthenaLoopbackFake.StartAsync((_, _) => ValueTask.FromResult(One));
+        using var http = Signed();
+        var list = new JsonArray([.. Enumerable.Range(0, count).Select(i => (JsonNode)JsonValue.Create(i == count - 1 ? new string('x', length) : "1")!)]);
+        var answer = await CallAsync(http, fake, "StartQueryExecution", new JsonObject { ["QueryString"] = "select 1 where ? = ?", ["ClientRequestToken"] = Token, ["ExecutionParameters"] = list });
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        Assert.Equal("InvalidRequestException", Code(answer.Body));
+        Assert.Empty(fake.Started);
+    }
+
+    [Fact]
+    public async Task StartQueryExecution_OnAthenaFakeExecutionParameterOf1024Characters_Accepted()
+    {
+        await using var fake = await AthenaLoopbackFake.StartAsync((_, _) => ValueTask.FromResult(One));
+        using var http = Signed();
+        string longest = "'" + new string('x', AthenaLoopbackFake.MaxExecutionParameterLength - 2) + "'";
+        var answer = await CallAsync(http, fake, "StartQueryExecution", new JsonObject
+        {
+            ["QueryString"] = "select 1 where ? = ?", ["ClientRequestToken"] = Token, ["ExecutionParameters"] = new JsonArray("1", longest),
+        });
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal(["1", longest], Assert.Single(fake.Started).ExecutionParameters);
+    }
+
     [Fact]
     public async Task StartQueryExecution_OnAthenaFakeReusedToken_SameIdOnceAndOtherTextRefused()
     {

@@ -15,7 +15,8 @@ namespace Retail.Sinks.Athena.Tests.Fakes;
 /// <summary>
 /// A strict loopback fake of Athena's JSON 1.1 API (StartQueryExecution, GetQueryExecution, GetQueryResults,
 /// StopQueryExecution), written from the API reference: SigV4 for service <c>athena</c>, the JSON 1.1 content type,
-/// ClientRequestToken 32–128 characters (the same token gives the same id), QUEUED → RUNNING → SUCCEEDED | FAILED,
+/// ClientRequestToken 32–128 characters (the same token gives the same id), QueryString at most 262,144 characters,
+/// ExecutionParameters (when given) at least one string of 1 to 1,024 characters each, QUEUED → RUNNING → SUCCEEDED | FAILED,
 /// pages of at most 1,000 rows (header row first for DML), every value a VarCharValue.
 /// </summary>
 public sealed class AthenaLoopbackFake : IAsyncDisposable
@@ -32,6 +33,12 @@ public sealed class AthenaLoopbackFake : IAsyncDisposable
         _app = app;
         Executor = executor;
     }
+
+    /// <summary>StartQueryExecution's longest QueryString (the API reference's length constraint).</summary>
+    public const int MaxQueryStringLength = 262_144;
+
+    /// <summary>The longest member of StartQueryExecution's ExecutionParameters (the API reference's length constraint).</summary>
+    public const int MaxExecutionParameterLength = 1024;
 
     /// <summary>Starts the fake on 127.0.0.1 at a free port.</summary>
     public static async Task<AthenaLoopbackFake> StartAsync(AthenaStatementExecutor executor)
@@ -129,9 +136,12 @@ public sealed class AthenaLoopbackFake : IAsyncDisposable
         string? sql = body["QueryString"]?.GetValue<string>();
         string? token = body["ClientRequestToken"]?.GetValue<string>();
         if (string.IsNullOrEmpty(sql)) { await Error(context, 400, "InvalidRequestException", "QueryString is required."); return; }
+        if (sql.Length > MaxQueryStringLength) { await Error(context, 400, "InvalidRequestException", $"QueryString must be at most {MaxQueryStringLength} characters, got {sql.Length}."); return; }
         if (token is null || token.Length is < 32 or > 128) { await Error(context, 400, "InvalidRequestException", "ClientRequestToken must be 32 to 128 characters."); return; }
+        var parameters = new List<string>();
+        if (body["ExecutionParameters"] is { } given && ExecutionParametersProblem(given, parameters) is { } problem)
+        { await Error(context, 400, problem.Code, problem.Message); return; }
         Tokens.Enqueue(token);
-        var parameters = body["ExecutionParameters"] is JsonArray a ? a.Select(n => n!.GetValue<string>()).ToList() : [];
         var statement = new FakeStatement(sql, body["QueryExecutionContext"]?["Database"]?.GetValue<string>(), body["QueryExecutionContext"]?["Catalog"]?.GetValue<string>(),
             parameters, body["WorkGroup"]?.GetValue<string>(), body["ResultConfiguration"]?["OutputLocation"]?.GetValue<string>());
         string fresh = "q-" + Interlocked.Increment(ref _ids).ToString("D8", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..12];
@@ -144,6 +154,23 @@ public sealed class AthenaLoopbackFake : IAsyncDisposable
         else if (_queries[id].Statement.QueryString != sql)
         { await Error(context, 400, "InvalidRequestException", "Idempotent parameters do not match: ClientRequestToken reused with a different QueryString."); return; }
         await Ok(context, new JsonObject { ["QueryExecutionId"] = id });
+    }
+
+    /// <summary>What is wrong with StartQueryExecution's ExecutionParameters (a list of at least 1 string, each 1 to 1,024 characters), or null; the strings go to <paramref name="parameters"/>.</summary>
+    private static (string Code, string Message)? ExecutionParametersProblem(JsonNode given, List<string> parameters)
+    {
+        if (given is not JsonArray list) return ("SerializationException", "ExecutionParameters must be a list of strings.");
+        if (list.Count == 0) return ("InvalidRequestException", "ExecutionParameters must hold at least 1 item when given.");
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+                return ("SerializationException", $"ExecutionParameters member {i + 1} must be a string.");
+            string p = v.GetValue<string>();
+            if (p.Length is < 1 or > MaxExecutionParameterLength)
+                return ("InvalidRequestException", $"ExecutionParameters member {i + 1} must be 1 to {MaxExecutionParameterLength} characters long, got {p.Length}.");
+            parameters.Add(p);
+        }
+        return null;
     }
 
     private async Task GetExecutionAsync(HttpContext context, JsonObject body)
