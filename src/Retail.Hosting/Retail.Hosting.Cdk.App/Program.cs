@@ -1,5 +1,5 @@
-using Amazon.CDK;
+using Retail.Hosting.Cdk.App;
 
-var app = new App();
-_ = new Stack(app, "RetailPipeline");
+var app = new Amazon.CDK.App();
+RetailPipelineApp.Build(app);
 app.Synth();
