@@ -22,6 +22,7 @@ public sealed class RetailPipelinePropsTests(CdkFixture cdk)
         { "AthenaResultsPrefix=results", "RetailPipelineProps.AthenaResultsPrefix 'results'" },
         { "AthenaResultsPrefix=json-data/athena/", "RetailPipelineProps.AthenaResultsPrefix 'json-data/athena/' and RetailPipelineProps.Lake.JsonPrefix" },
         { "ProjectionFirstYear=2100", "RetailPipelineProps.ProjectionFirstYear" },
+        { "IteratorAgeAlarm=00:00:30", "RetailPipelineProps.IteratorAgeAlarm 00:00:30" },
         { "Lake.JsonPrefix=json", "RetailPipelineProps.Lake.JsonPrefix" },
         { "Lake.ParquetTableName=retail_trans_json", "RetailPipelineProps.Lake.JsonTableName" },
     };
@@ -46,6 +47,7 @@ public sealed class RetailPipelinePropsTests(CdkFixture cdk)
             case "DatabaseName": props.DatabaseName = value; break;
             case "AthenaResultsPrefix": props.AthenaResultsPrefix = value; break;
             case "ProjectionFirstYear": props.ProjectionFirstYear = int.Parse(value); break;
+            case "IteratorAgeAlarm": props.IteratorAgeAlarm = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case "Lake.JsonPrefix": props.Lake.JsonPrefix = value; break;
             case "Lake.ParquetTableName": props.Lake.ParquetTableName = value; break;
             default: throw new ArgumentOutOfRangeException(nameof(assignment), assignment, null);
@@ -56,6 +58,20 @@ public sealed class RetailPipelinePropsTests(CdkFixture cdk)
         var e = Assert.Throws<ArgumentException>(() => new RetailPipeline(stack, "Retail", props));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.Empty(stack.Node.Children);
+    }
+
+    [Fact]
+    public void Constructor_AlarmTopic_EveryAlarmNotifiesIt()
+    {
+        var app = cdk.NewApp([]);
+        var stack = new Stack(app, "WithTopic");
+        var topic = new Amazon.CDK.AWS.SNS.Topic(stack, "Topic");
+        _ = new RetailPipeline(stack, "Retail", new RetailPipelineProps { AlarmTopic = topic });
+        var template = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(app.Synth().GetStackByName(stack.StackName).TemplateFullPath))!;
+        var alarms = template["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == "AWS::CloudWatch::Alarm").ToArray();
+        Assert.Equal(2, alarms.Length);
+        var (topicId, _) = Assert.Single(template["Resources"]!.AsObject(), r => (string?)r.Value!["Type"] == "AWS::SNS::Topic");
+        Assert.All(alarms, a => Assert.Equal(topicId, (string?)a.Value!["Properties"]!["AlarmActions"]![0]!["Ref"]));
     }
 
     [Fact]

@@ -189,6 +189,29 @@ public sealed partial class RetailPipelineTests(CdkFixture cdk)
     }
 
     [Fact]
+    public void Alarms_Default_StreamIteratorAgeAndFirehoseFreshnessNotBreachingWhenMissing()
+    {
+        var alarms = cdk.Default.OfType("AWS::CloudWatch::Alarm").ToDictionary(a => (string)a.Properties["MetricName"]!, a => a.Properties);
+        Assert.Equal(["DeliveryToS3.DataFreshness", "GetRecords.IteratorAgeMilliseconds"], alarms.Keys.Order());
+        var age = alarms["GetRecords.IteratorAgeMilliseconds"];
+        Assert.Equal("AWS/Kinesis", (string?)age["Namespace"]);
+        Assert.Equal(300_000, (double?)age["Threshold"]);
+        Assert.Equal("Maximum", (string?)age["Statistic"]);
+        var freshness = alarms["DeliveryToS3.DataFreshness"];
+        Assert.Equal("AWS/Firehose", (string?)freshness["Namespace"]);
+        Assert.Equal(900, (double?)freshness["Threshold"]);
+        var (firehoseId, _) = cdk.Default.Single("AWS::KinesisFirehose::DeliveryStream");
+        Assert.Equal(firehoseId, (string?)freshness["Dimensions"]![0]!["Value"]!["Ref"]);
+        foreach (var a in alarms.Values)
+        {
+            Assert.Equal("GreaterThanThreshold", (string?)a["ComparisonOperator"]);
+            Assert.Equal("notBreaching", (string?)a["TreatMissingData"]);
+            Assert.Equal(5, (int?)a["EvaluationPeriods"]);
+            Assert.Null(a["AlarmActions"]);   // no AlarmTopic
+        }
+    }
+
+    [Fact]
     public void Outputs_Default_NamesAUserNeedsNext()
     {
         var outputs = cdk.Default.Json["Outputs"]!.AsObject().Select(o => o.Key).ToArray();

@@ -1,5 +1,7 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.Athena;
+using Amazon.CDK.AWS.CloudWatch;
+using Amazon.CDK.AWS.CloudWatch.Actions;
 using Amazon.CDK.AWS.Glue;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KinesisFirehose;
@@ -73,6 +75,8 @@ public sealed class RetailPipeline : Construct
                 },
             },
         });
+
+        CreateAlarms(new Construct(this, "Alarms"), props);
 
         Output("StreamName", Stream.StreamName, "The Kinesis stream: retail produce --service-name kinesis --stream-name <this>");
         Output("StreamArn", Stream.StreamArn, "The Kinesis stream's ARN");
@@ -203,6 +207,33 @@ public sealed class RetailPipeline : Construct
             return table;
         }
         return (database, Table(tables[0]), Table(tables[1]));
+    }
+
+    private void CreateAlarms(Construct scope, RetailPipelineProps props)
+    {
+        var iteratorAge = Stream.MetricGetRecordsIteratorAgeMilliseconds(new MetricOptions { Statistic = "Maximum", Period = Duration.Minutes(1) });
+        var freshness = new Metric(new MetricProps
+        {
+            Namespace = "AWS/Firehose", MetricName = "DeliveryToS3.DataFreshness", Statistic = "Maximum", Period = Duration.Minutes(1),
+            DimensionsMap = new Dictionary<string, string> { ["DeliveryStreamName"] = DeliveryStream.Ref },
+        });
+        Alarm[] alarms =
+        [
+            new(scope, "StreamIteratorAge", new AlarmProps
+            {
+                AlarmDescription = "The oldest record in the Retail stream has waited longer than the threshold: delivery is falling behind.",
+                Metric = iteratorAge, Threshold = props.IteratorAgeAlarm.TotalMilliseconds, ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+                EvaluationPeriods = 5, DatapointsToAlarm = 5, TreatMissingData = TreatMissingData.NOT_BREACHING,
+            }),
+            new(scope, "DeliveryDataFreshness", new AlarmProps
+            {
+                AlarmDescription = "Firehose holds data older than 15 minutes that it has not delivered to the lake.",
+                Metric = freshness, Threshold = 900, ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+                EvaluationPeriods = 5, DatapointsToAlarm = 5, TreatMissingData = TreatMissingData.NOT_BREACHING,
+            }),
+        ];
+        if (props.AlarmTopic is { } topic)
+            foreach (var alarm in alarms) alarm.AddAlarmAction(new SnsAction(topic));
     }
 
     /// <summary>Validates <paramref name="props"/> before the base constructor adds this construct to its scope.</summary>

@@ -68,6 +68,12 @@ public sealed partial class RetailPipelineProps
     /// <summary>What happens to the lake bucket when the stack is deleted (default <see cref="RemovalPolicy.RETAIN"/>: the data stays).</summary>
     public RemovalPolicy LakeRemovalPolicy { get; set; } = RemovalPolicy.RETAIN;
 
+    /// <summary>An SNS topic the alarms notify (default none: the alarms only change state).</summary>
+    public Amazon.CDK.AWS.SNS.ITopic? AlarmTopic { get; set; }
+
+    /// <summary>How old the oldest unread record may get before the iterator-age alarm fires (1 minute to 7 days, default 5 minutes).</summary>
+    public TimeSpan IteratorAgeAlarm { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Every problem, each naming the prop and its value (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -96,6 +102,8 @@ public sealed partial class RetailPipelineProps
             foreach (var (name, value) in new[] { (nameof(Lake.JsonPrefix), Lake.JsonPrefix), (nameof(Lake.ErrorPrefix), Lake.ErrorPrefix), (nameof(Lake.ParquetPrefix), Lake.ParquetPrefix), (nameof(Lake.ControlPrefix), Lake.ControlPrefix) })
                 if (value is not null && (value.StartsWith(AthenaResultsPrefix, StringComparison.Ordinal) || AthenaResultsPrefix.StartsWith(value, StringComparison.Ordinal)))
                     errors.Add($"{P}.{nameof(AthenaResultsPrefix)} '{AthenaResultsPrefix}' and {P}.{nameof(Lake)}.{name} '{value}' must not contain one another.");
+        if (IteratorAgeAlarm < TimeSpan.FromMinutes(1) || IteratorAgeAlarm > TimeSpan.FromDays(7))
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{P}.{nameof(IteratorAgeAlarm)} {IteratorAgeAlarm} is not from 1 minute to 7 days."));
         if (!Enum.IsDefined(CompactionEngine)) errors.Add($"{P}.{nameof(CompactionEngine)} '{CompactionEngine}' is not a {nameof(RetailCompactionEngine)}.");
         if (LakeRemovalPolicy is not (RemovalPolicy.RETAIN or RemovalPolicy.DESTROY or RemovalPolicy.SNAPSHOT or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE))
             errors.Add($"{P}.{nameof(LakeRemovalPolicy)} '{LakeRemovalPolicy}' is not a RemovalPolicy.");
