@@ -72,6 +72,8 @@ internal static class Repository
         var libraries = new List<LibraryProject>();
         foreach (string csproj in Directory.EnumerateFiles(Path.Combine(Root, "src"), "*.csproj", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
+            // The CDK app's node_modules (its locked CLI) holds C# init templates, not Retail projects.
+            if (csproj.Replace('\\', '/').Contains("/node_modules/", StringComparison.Ordinal)) continue;
             var project = XDocument.Load(csproj);
             if (project.Descendants("OutputType").Any(e => e.Value.Trim().Equals("Exe", StringComparison.OrdinalIgnoreCase))) continue;
             string description = project.Descendants("Description").Select(e => e.Value.Trim()).FirstOrDefault() ?? "";
