@@ -106,13 +106,11 @@ internal static class DemoCommand
         // answers 503 ("starting") until the lake's engines are open, below.
         Microsoft.AspNetCore.Builder.WebApplication? dashboard = null;
         DashboardServer.DeferredServices? deferred = null;
+        IReadOnlyList<string> addresses = [];
         if (s.ServeUrls is not null)
         {
             deferred = new DashboardServer.DeferredServices();
-            var (app, addresses) = await DashboardServer.StartAsync(s.ServeUrls, deferred, deferred, stderr, ct).ConfigureAwait(false);
-            dashboard = app;
-            await stderr.WriteLineAsync($"[INFO] serving the dashboard at {string.Join(", ", addresses.Select(a => a.TrimEnd('/') + "/"))} while the demo streams").ConfigureAwait(false);
-            s.Serving?.Invoke(addresses);
+            (dashboard, addresses) = await DashboardServer.StartAsync(s.ServeUrls, deferred, deferred, stderr, ct).ConfigureAwait(false);
         }
         // Declared before the services it reads, so it is stopped after them only on a failure (then a request in that
         // moment is a 503); on success it is stopped explicitly first.
@@ -149,7 +147,13 @@ internal static class DemoCommand
         var index = provider.GetRequiredService<IUpsertIndex>();
         var time = provider.GetRequiredService<TimeProvider>();
 
-        deferred?.Open(query, provider.GetService<ISpeedLayerView>());
+        if (deferred is not null)
+        {
+            deferred.Open(query, provider.GetService<ISpeedLayerView>());
+            // Said once the lake is open, so a page opened from this line never sees the "starting" 503.
+            await stderr.WriteLineAsync($"[INFO] serving the dashboard at {string.Join(", ", addresses.Select(a => a.TrimEnd('/') + "/"))} while the demo streams").ConfigureAwait(false);
+            s.Serving?.Invoke(addresses);
+        }
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr), Interactive = InteractionSupport.Detect });
         var timings = new List<(string Stage, TimeSpan Time)>();
