@@ -39,6 +39,7 @@ public sealed class TestLake : IAsyncDisposable
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromMinutes(2);
 
     private readonly InProcessRecordStream _stream;
+    private readonly SignallingCheckpoints _checkpoints;
     private readonly DeliveryEngine _delivery;
     private readonly SpeedLayerEngine _speed;
     private readonly Task _deliveryRun, _speedRun;
@@ -64,8 +65,9 @@ public sealed class TestLake : IAsyncDisposable
         _stream.RegisterConsumer(speed.ConsumerName);
         Index = DuckDbFactory.CreateUpsertIndex(new DuckDbIndexOptions { LakePath = root });
         Query = DuckDbFactory.CreateQueryEngine(new DuckDbQueryOptions { LakePath = root });
-        _delivery = new DeliveryEngine(_stream, Store, _stream, delivery);
-        _speed = new SpeedLayerEngine(_stream, Index, _stream, speed, deadLetters: Store);
+        _checkpoints = new SignallingCheckpoints(_stream);
+        _delivery = new DeliveryEngine(_stream, Store, _checkpoints, delivery);
+        _speed = new SpeedLayerEngine(_stream, Index, _checkpoints, speed, deadLetters: Store);
         _deliveryRun = _delivery.RunAsync(_stop.Token);
         _speedRun = _speed.RunAsync(_stop.Token);
     }
@@ -161,13 +163,17 @@ public sealed class TestLake : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until delivery and the speed layer have handled <paramref name="expected"/> records in all.</summary>
+    /// <summary>
+    /// Waits until delivery and the speed layer have handled <paramref name="expected"/> records in all: the condition is
+    /// checked again each time an engine saves a checkpoint (it does so after its counters count the batch), never on a timer.
+    /// </summary>
     private async Task SettleAsync(long expected, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(SettleTimeout);
+        timeout.CancelAfter(SettleTimeout); // a bound on a hang, not an expected time
         while (true)
         {
+            var saved = _checkpoints.NextSave; // taken before the check, so a save during it is not missed
             if (_deliveryRun.IsFaulted) await _deliveryRun;
             if (_speedRun.IsFaulted) await _speedRun;
             var d = _delivery.Stats;
@@ -175,13 +181,37 @@ public sealed class TestLake : IAsyncDisposable
             if (d.RecordsDelivered + d.RecordsFailed >= expected && s.DocumentsUpserted + s.RecordsInvalid + s.DocumentsRejected >= expected) return;
             try
             {
-                await Task.Delay(20, timeout.Token);
+                await Task.WhenAny(saved, _deliveryRun, _speedRun).WaitAsync(timeout.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"The pipeline did not settle within {SettleTimeout}: {expected} records produced, delivery delivered {d.RecordsDelivered} (failed {d.RecordsFailed}), speed layer upserted {s.DocumentsUpserted}.");
             }
         }
+    }
+
+    /// <summary>The stream as the engines' checkpoint store, completing <see cref="NextSave"/> on every save.</summary>
+    private sealed class SignallingCheckpoints(InProcessRecordStream stream) : ICheckpointStore
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes at the next checkpoint saved after it was read.</summary>
+        public Task NextSave => Volatile.Read(ref _next).Task;
+
+        public ValueTask<Checkpoint?> LoadAsync(string consumer, string shardId, CancellationToken cancellationToken = default) =>
+            stream.LoadAsync(consumer, shardId, cancellationToken);
+
+        public async ValueTask SaveAsync(string consumer, string shardId, Checkpoint checkpoint, CancellationToken cancellationToken = default)
+        {
+            await stream.SaveAsync(consumer, shardId, checkpoint, cancellationToken);
+            Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+
+        public ValueTask<ConsumerOwner?> LoadOwnerAsync(string consumer, CancellationToken cancellationToken = default) =>
+            stream.LoadOwnerAsync(consumer, cancellationToken);
+
+        public ValueTask SaveOwnerAsync(string consumer, ConsumerOwner owner, CancellationToken cancellationToken = default) =>
+            stream.SaveOwnerAsync(consumer, owner, cancellationToken);
     }
 
     /// <summary>The hours (partitions) of the JSON table, oldest first.</summary>

@@ -44,21 +44,26 @@ internal static class DashboardServer
         if (parts.Length == 0) yield return "--urls must give at least one URL, such as http://127.0.0.1:5080.";
         foreach (var part in parts)
         {
-            // Kestrel's wildcard hosts (http://*:5080, http://+:5080) are not URIs; allow them as Kestrel does.
-            string parsed = part.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
-            if (!Uri.TryCreate(parsed, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") || string.IsNullOrEmpty(u.Host))
+            if (!TryParse(part, out var u) || u.Scheme is not ("http" or "https") || string.IsNullOrEmpty(u.Host))
                 yield return $"--urls '{part}' is not an http:// or https:// URL with a host and port (such as http://127.0.0.1:5080).";
             else if (u.AbsolutePath != "/" || u.Query.Length > 0)
                 yield return $"--urls '{part}' has a path; the dashboard is served at the root of each URL.";
         }
     }
 
+    /// <summary>
+    /// One of a user's <c>--urls</c> as a URI. Kestrel's wildcard hosts (<c>http://*:5080</c>, <c>http://+:5080</c>), which a
+    /// user may give to listen on every interface, are not URIs: they are read as the any-address, so they count as
+    /// non-loopback.
+    /// </summary>
+    private static bool TryParse(string url, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? uri) =>
+        Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out uri);
+
     /// <summary>The URLs that listen beyond this machine (anything but loopback).</summary>
     internal static IEnumerable<string> NonLoopback(string urls) =>
         urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(part =>
         {
-            string parsed = part.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
-            if (!Uri.TryCreate(parsed, UriKind.Absolute, out var u)) return false;
+            if (!TryParse(part, out var u)) return false;
             if (u.IsLoopback) return false;
             return !(IPAddress.TryParse(u.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
         });
