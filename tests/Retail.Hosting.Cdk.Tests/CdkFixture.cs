@@ -30,19 +30,32 @@ public sealed record Synth(Stack Stack, JsonObject Json, Template Template)
 public sealed class CdkFixture : IDisposable
 {
     private readonly List<string> _outdirs = [];
-    private readonly Lazy<Synth> _default, _provisionedAthena;
+    private readonly Lazy<Synth> _default, _provisionedAthena, _lambda;
+    private readonly Lazy<string> _zip = new(LambdaZipLocator.Locate);
 
     public CdkFixture()
     {
         _default = new(() => Synthesize([]));
-        _provisionedAthena = new(() => Synthesize([new("shards", "4"), new("engine", "athena")]));
+        _provisionedAthena = new(() => Synthesize([new("shards", "4"), new("engine", "athena"), new("search", "public"),
+            new("allowedCidrs", "203.0.113.0/24, 2001:db8::/32"), new("searchMasterUserArn", "arn:aws:iam::123456789012:role/search-admin"),
+            new("searchInstances", "2"), new("compactionConcurrency", "none")]));
+        _lambda = new(() => Synthesize([new("delivery", "lambda")]));
     }
 
-    /// <summary>cdk.json's context: firehose, ON_DEMAND, parquet.</summary>
+    /// <summary>The Lambda host's zip, from its documented publish.</summary>
+    public string LambdaZip => _zip.Value;
+
+    /// <summary>cdk.json's context: firehose, ON_DEMAND, parquet, OpenSearch in a new VPC.</summary>
     public Synth Default => _default.Value;
 
-    /// <summary><c>-c shards=4 -c engine=athena</c>.</summary>
+    /// <summary><c>-c shards=4 -c engine=athena -c search=public -c allowedCidrs=… -c searchMasterUserArn=… -c searchInstances=2 -c compactionConcurrency=none</c>.</summary>
     public Synth ProvisionedAthena => _provisionedAthena.Value;
+
+    /// <summary>cdk.json's context with <c>-c delivery=lambda</c>.</summary>
+    public Synth Lambda => _lambda.Value;
+
+    /// <summary>Every variant.</summary>
+    public IEnumerable<Synth> All => [Default, ProvisionedAthena, Lambda];
 
     /// <summary>cdk.json's context entries (values as the CLI would pass them).</summary>
     public static Dictionary<string, object> CdkJsonContext()
@@ -62,6 +75,7 @@ public sealed class CdkFixture : IDisposable
         var outdir = Directory.CreateTempSubdirectory("retail-cdk-").FullName;
         _outdirs.Add(outdir);
         var context = CdkJsonContext();
+        context["lambdaZip"] = LambdaZip;
         foreach (var (k, v) in overrides) context[k] = v;
         context["aws:cdk:enable-path-metadata"] = false;
         context["aws:cdk:enable-asset-metadata"] = false;

@@ -8,18 +8,24 @@ namespace Retail.Hosting.Lambda.Tests;
 /// Publishes the native-AOT <c>bootstrap</c> once per test run, exactly as the README says
 /// (<c>dotnet publish src/Retail.Hosting/Retail.Hosting.Lambda -c Release -r linux-x64</c>, here with <c>-o</c> a
 /// temporary folder and the zip beside it), as a child process; a failed publish fails the fixture with its output.
+/// The test command (tests/run-tests.sh) runs that publish once, before the tests, and names its output in
+/// <c>RETAIL_LAMBDA_PUBLISH_DIR</c>, <c>RETAIL_LAMBDA_ZIP</c> and <c>RETAIL_LAMBDA_PUBLISH_LOG</c>: then this fixture uses it
+/// (the CDK tests synthesize the same zip, and two publishes of one project at once would race on its obj/ folder).
 /// </summary>
 public sealed class BootstrapFixture : IAsyncLifetime
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(20);
 
-    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "retail-bootstrap-" + Guid.NewGuid().ToString("N"));
+    private static readonly string? Given = Environment.GetEnvironmentVariable("RETAIL_LAMBDA_PUBLISH_DIR") is { Length: > 0 } d ? d : null;
+
+    public string Folder { get; } = Given ?? Path.Combine(Path.GetTempPath(), "retail-bootstrap-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>The published executable.</summary>
     public string Bootstrap => Path.Combine(Folder, "bootstrap");
 
     /// <summary>The zip to upload.</summary>
-    public string Zip => Path.Combine(Folder, "retail-lambda.zip");
+    public string Zip => Given is not null && Environment.GetEnvironmentVariable("RETAIL_LAMBDA_ZIP") is { Length: > 0 } zip ? zip
+        : Path.Combine(Folder, "retail-lambda.zip");
 
     /// <summary>Everything the publish printed.</summary>
     public string PublishOutput { get; private set; } = "";
@@ -33,6 +39,15 @@ public sealed class BootstrapFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (Given is not null)
+        {
+            PublishOutput = Environment.GetEnvironmentVariable("RETAIL_LAMBDA_PUBLISH_LOG") is { Length: > 0 } log && File.Exists(log)
+                ? await File.ReadAllTextAsync(log)
+                : throw new InvalidOperationException("RETAIL_LAMBDA_PUBLISH_DIR is set but RETAIL_LAMBDA_PUBLISH_LOG names no publish log.");
+            if (!File.Exists(Bootstrap) || !File.Exists(Zip))
+                throw new InvalidOperationException($"RETAIL_LAMBDA_PUBLISH_DIR names {Folder}, which holds no bootstrap (or {Zip} is missing).");
+            return;
+        }
         string root = RepositoryRoot();
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
@@ -95,6 +110,7 @@ public sealed class BootstrapFixture : IAsyncLifetime
 
     public Task DisposeAsync()
     {
+        if (Given is not null) return Task.CompletedTask;   // the test command's publish, not this fixture's
         try { Directory.Delete(Folder, recursive: true); }
         catch (IOException) { }
         return Task.CompletedTask;

@@ -8,6 +8,9 @@ namespace Retail.Hosting.Cdk.App;
 /// <remarks>Env-agnostic on purpose: synth needs no account, credentials or network.</remarks>
 public static class RetailPipelineApp
 {
+    /// <summary>Where the Lambda host's documented publish leaves its zip, relative to this app's folder.</summary>
+    public const string DefaultLambdaZip = "../Retail.Hosting.Lambda/bin/Release/net10.0/linux-x64/retail-lambda.zip";
+
     /// <summary>Builds the stack into <paramref name="app"/> from its context. Throws <see cref="ArgumentException"/> naming the context key.</summary>
     public static Stack Build(Amazon.CDK.App app)
     {
@@ -21,9 +24,39 @@ public static class RetailPipelineApp
             throw new ArgumentException($"context '{key}' ('{s}') must be a whole number from {min} to {max} ({nameof(RetailPipelineProps)}.{prop}).");
         }
 
-        string delivery = Get("delivery") ?? "firehose";
-        if (delivery != "firehose")
-            throw new ArgumentException($"context 'delivery' ('{delivery}') must be 'firehose' (the DeliverToS3 Lambda mode is not built yet).");
+        const string P = nameof(RetailPipelineProps);
+        props.Delivery = Get("delivery") switch
+        {
+            null or "firehose" => RetailDelivery.Firehose,
+            "lambda" => RetailDelivery.Lambda,
+            var d => throw new ArgumentException($"context 'delivery' ('{d}') must be 'firehose' or 'lambda' ({P}.{nameof(RetailPipelineProps.Delivery)})."),
+        };
+        // Relative to the app's folder (where cdk.json is, the CLI's working directory).
+        string zip = Get("lambdaZip") ?? DefaultLambdaZip;
+        props.LambdaZipPath = Path.GetFullPath(zip, Directory.GetCurrentDirectory());
+        props.SearchNetwork = Get("search") switch
+        {
+            null or "vpc" => RetailSearchNetwork.Vpc,
+            "public" => RetailSearchNetwork.PublicEndpoint,
+            var n => throw new ArgumentException($"context 'search' ('{n}') must be 'vpc' or 'public' ({P}.{nameof(RetailPipelineProps.SearchNetwork)})."),
+        };
+        if (Get("allowedCidrs") is { } cidrs)
+            props.SearchAllowedCidrs = [.. cidrs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        if (Get("searchMasterUserArn") is { } master) props.SearchMasterUserArn = master;
+        if (Get("searchVersion") is { } version) props.SearchEngineVersion = version;
+        if (Get("searchInstanceType") is { } instanceType) props.SearchInstanceType = instanceType;
+        if (Int("searchInstances", 1, 80, nameof(RetailPipelineProps.SearchInstanceCount)) is { } instances) props.SearchInstanceCount = instances;
+        if (Int("searchVolumeGiB", 10, 1024, nameof(RetailPipelineProps.SearchVolumeGiB)) is { } volume) props.SearchVolumeGiB = volume;
+        if (Get("searchIndex") is { } index) props.SearchIndex = index;
+        props.StartingPosition = Get("startingPosition") switch
+        {
+            null or "TRIM_HORIZON" => Amazon.CDK.AWS.Lambda.StartingPosition.TRIM_HORIZON,
+            "LATEST" => Amazon.CDK.AWS.Lambda.StartingPosition.LATEST,
+            var sp => throw new ArgumentException($"context 'startingPosition' ('{sp}') must be 'TRIM_HORIZON' or 'LATEST' ({P}.{nameof(RetailPipelineProps.StartingPosition)})."),
+        };
+        if (Get("compactionConcurrency") is { } concurrency)
+            props.CompactionReservedConcurrency = concurrency == "none" ? null
+                : Int("compactionConcurrency", 1, 1000, nameof(RetailPipelineProps.CompactionReservedConcurrency));
         props.ShardCount = Int("shards", 1, 10_000, nameof(RetailPipelineProps.ShardCount));
         if (Get("streamName") is { } stream) props.StreamName = stream;
         if (Get("deliveryStreamName") is { } deliveryStream) props.DeliveryStreamName = deliveryStream;
@@ -39,7 +72,7 @@ public static class RetailPipelineApp
 
         var stack = new Stack(app, Get("stackName") ?? "RetailPipeline", new StackProps
         {
-            Description = "Retail: Kinesis stream, S3 lake, Firehose delivery, Glue catalog and Athena work group (Retail.Hosting.Cdk)",
+            Description = "Retail: Kinesis stream, S3 lake, delivery, Glue catalog, Athena work group, OpenSearch speed layer and hourly compaction (Retail.Hosting.Cdk)",
         });
         _ = new RetailPipeline(stack, "Retail", props);
         return stack;

@@ -5,7 +5,9 @@ using Amazon.CDK.AWS.CloudWatch.Actions;
 using Amazon.CDK.AWS.Glue;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KinesisFirehose;
+using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
+using Amazon.CDK.AWS.OpenSearchService;
 using Amazon.CDK.AWS.S3;
 using Constructs;
 using Retail.Sinks.Athena;
@@ -18,15 +20,20 @@ using StreamMode = Amazon.CDK.AWS.Kinesis.StreamMode;
 namespace Retail.Hosting.Cdk;
 
 /// <summary>
-/// Retail's pipeline on AWS: the encrypted Kinesis stream, the lake bucket, Firehose delivery from the stream into the
-/// lake (the workshop's prefixes and buffering), the Glue database with the lake's two tables and an Athena work group.
+/// Retail's pipeline on AWS: the encrypted Kinesis stream; the lake bucket; delivery from the stream into the lake (Firehose
+/// with the workshop's prefixes and buffering, or the <c>DeliverToS3</c> Lambda); the Glue database with the lake's two
+/// tables and an Athena work group; the OpenSearch domain and the <c>UpsertToES</c> Lambda on the stream; the hourly
+/// <c>MergeSmallFiles</c> Lambda; alarms and outputs. The functions run the Lambda host's AOT zip on <c>provided.al2023</c>.
 /// Every role is granted only the actions it uses on the resources it uses; no custom resources are created.
 /// </summary>
-public sealed class RetailPipeline : Construct
+public sealed partial class RetailPipeline : Construct
 {
     /// <summary>A placeholder lake root the catalog is generated with; the bucket's name token replaces it afterwards (a
     /// token cannot pass the catalog's location check).</summary>
     private const string PlaceholderRoot = "s3://retail-cdk-placeholder-root/";
+
+    private readonly Code _code;
+    private readonly RetailLakeDefinition _lake;
 
     /// <summary>Creates the pipeline. Throws <see cref="ArgumentException"/> naming every invalid prop before any resource is created.</summary>
     public RetailPipeline(Construct scope, string id, RetailPipelineProps props) : base(scope, Checked(id, props))
@@ -57,7 +64,13 @@ public sealed class RetailPipeline : Construct
             ],
         });
 
-        DeliveryStream = CreateFirehose(new Construct(this, "Delivery"), props, lake);
+        _code = props.LambdaCode ?? Code.FromAsset(Path.GetFullPath(props.LambdaZipPath!));
+        _lake = lake;
+        var delivery = new Construct(this, "Delivery");
+        if (props.Delivery == RetailDelivery.Firehose)
+            DeliveryStream = CreateFirehose(delivery, props, lake);
+        else
+            DeliverToS3 = CreateDeliverToS3(delivery, props);
         (Database, JsonTable, ParquetTable) = CreateCatalog(new Construct(this, "Catalog"), props);
         WorkGroup = new CfnWorkGroup(this, "WorkGroup", new CfnWorkGroupProps
         {
@@ -76,16 +89,29 @@ public sealed class RetailPipeline : Construct
             },
         });
 
+        // UpsertToES's role comes first: the domain names it (its master user), and the function names the domain (ES_HOST).
+        var speedLayer = new Construct(this, "SpeedLayer");
+        var upsertRole = FunctionRole(speedLayer, UpsertToESHandler, UpsertDescription);
+        (SearchDomain, SearchEndpoint) = CreateSearch(new Construct(this, "Search"), props, upsertRole, out var network);
+        UpsertToES = CreateUpsertToES(speedLayer, props, upsertRole, network);
+        MergeSmallFiles = CreateMergeSmallFiles(new Construct(this, "Compaction"), props);
+
         CreateAlarms(new Construct(this, "Alarms"), props);
 
         Output("StreamName", Stream.StreamName, "The Kinesis stream: retail produce --service-name kinesis --stream-name <this>");
         Output("StreamArn", Stream.StreamArn, "The Kinesis stream's ARN");
-        Output("DeliveryStreamName", DeliveryStream.Ref, "The Firehose delivery stream");
+        if (DeliveryStream is not null) Output("DeliveryStreamName", DeliveryStream.Ref, "The Firehose delivery stream");
+        if (DeliverToS3 is not null) Output("DeliveryFunctionName", DeliverToS3.FunctionName, "The DeliverToS3 function");
         Output("LakeBucket", Bucket.BucketName, "The lake bucket");
         Output("LakeUri", $"s3://{Bucket.BucketName}/", "The lake's root");
         Output("GlueDatabase", props.DatabaseName, "The Glue database: retail query --engine athena --database <this>");
         Output("AthenaWorkGroup", WorkGroup.Ref, "The Athena work group: retail query --work-group <this>");
         Output("AthenaResults", AthenaResultsLocation, "Where the work group writes results: retail query --output-location <this>");
+        Output("OpenSearchEndpoint", $"https://{SearchEndpoint}", "The OpenSearch domain's endpoint: retail upsert --es-host <this>");
+        Output("OpenSearchDashboards", $"https://{SearchEndpoint}/_dashboards", "OpenSearch Dashboards (Kibana's successor)");
+        Output("UpsertToESName", UpsertToES.FunctionName, "The UpsertToES function (the speed layer)");
+        Output("UpsertToESRoleArn", UpsertToES.Role!.RoleArn, "UpsertToES's role: the fine-grained access control master unless SearchMasterUserArn is set");
+        Output("MergeSmallFilesName", MergeSmallFiles.FunctionName, "The MergeSmallFiles function (hourly compaction)");
     }
 
     /// <summary>The Kinesis data stream producers write to.</summary>
@@ -94,8 +120,23 @@ public sealed class RetailPipeline : Construct
     /// <summary>The lake bucket.</summary>
     public IBucket Bucket { get; }
 
-    /// <summary>The Firehose delivery stream reading <see cref="Stream"/> into the lake.</summary>
-    public CfnDeliveryStream DeliveryStream { get; }
+    /// <summary>The Firehose delivery stream reading <see cref="Stream"/> into the lake (null with <see cref="RetailDelivery.Lambda"/>).</summary>
+    public CfnDeliveryStream? DeliveryStream { get; }
+
+    /// <summary>The DeliverToS3 function reading <see cref="Stream"/> into the lake (null with <see cref="RetailDelivery.Firehose"/>).</summary>
+    public IFunction? DeliverToS3 { get; }
+
+    /// <summary>The OpenSearch domain (the speed layer).</summary>
+    public CfnDomain SearchDomain { get; }
+
+    /// <summary>The domain's endpoint host name.</summary>
+    public string SearchEndpoint { get; }
+
+    /// <summary>The UpsertToES function on <see cref="Stream"/>.</summary>
+    public IFunction UpsertToES { get; }
+
+    /// <summary>The MergeSmallFiles function, run hourly at five past.</summary>
+    public IFunction MergeSmallFiles { get; }
 
     /// <summary>The Glue database.</summary>
     public CfnDatabase Database { get; }
@@ -162,6 +203,13 @@ public sealed class RetailPipeline : Construct
         });
         // Firehose checks at creation that its role can already read the stream.
         firehose.Node.AddDependency(policy);
+
+        var freshness = new Metric(new MetricProps
+        {
+            Namespace = "AWS/Firehose", MetricName = "DeliveryToS3.DataFreshness", Statistic = "Maximum", Period = Duration.Minutes(1),
+            DimensionsMap = new Dictionary<string, string> { ["DeliveryStreamName"] = firehose.Ref },
+        });
+        AddAlarm(scope, "DataFreshness", props, freshness, 900, "Firehose holds data older than 15 minutes that it has not delivered to the lake.");
         return firehose;
     }
 
@@ -212,28 +260,21 @@ public sealed class RetailPipeline : Construct
     private void CreateAlarms(Construct scope, RetailPipelineProps props)
     {
         var iteratorAge = Stream.MetricGetRecordsIteratorAgeMilliseconds(new MetricOptions { Statistic = "Maximum", Period = Duration.Minutes(1) });
-        var freshness = new Metric(new MetricProps
+        AddAlarm(scope, "StreamIteratorAge", props, iteratorAge, props.IteratorAgeAlarm.TotalMilliseconds,
+            "The oldest record in the Retail stream has waited longer than the threshold: a consumer is falling behind.");
+    }
+
+    /// <summary>An alarm that is OK while the metric is missing, notifying <see cref="RetailPipelineProps.AlarmTopic"/> if set.</summary>
+    internal static Alarm AddAlarm(Construct scope, string id, RetailPipelineProps props, IMetric metric, double threshold, string description,
+        ComparisonOperator comparison = ComparisonOperator.GREATER_THAN_THRESHOLD, int periods = 5)
+    {
+        var alarm = new Alarm(scope, id, new AlarmProps
         {
-            Namespace = "AWS/Firehose", MetricName = "DeliveryToS3.DataFreshness", Statistic = "Maximum", Period = Duration.Minutes(1),
-            DimensionsMap = new Dictionary<string, string> { ["DeliveryStreamName"] = DeliveryStream.Ref },
+            AlarmDescription = description, Metric = metric, Threshold = threshold, ComparisonOperator = comparison,
+            EvaluationPeriods = periods, DatapointsToAlarm = periods, TreatMissingData = TreatMissingData.NOT_BREACHING,
         });
-        Alarm[] alarms =
-        [
-            new(scope, "StreamIteratorAge", new AlarmProps
-            {
-                AlarmDescription = "The oldest record in the Retail stream has waited longer than the threshold: delivery is falling behind.",
-                Metric = iteratorAge, Threshold = props.IteratorAgeAlarm.TotalMilliseconds, ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
-                EvaluationPeriods = 5, DatapointsToAlarm = 5, TreatMissingData = TreatMissingData.NOT_BREACHING,
-            }),
-            new(scope, "DeliveryDataFreshness", new AlarmProps
-            {
-                AlarmDescription = "Firehose holds data older than 15 minutes that it has not delivered to the lake.",
-                Metric = freshness, Threshold = 900, ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
-                EvaluationPeriods = 5, DatapointsToAlarm = 5, TreatMissingData = TreatMissingData.NOT_BREACHING,
-            }),
-        ];
-        if (props.AlarmTopic is { } topic)
-            foreach (var alarm in alarms) alarm.AddAlarmAction(new SnsAction(topic));
+        if (props.AlarmTopic is { } topic) alarm.AddAlarmAction(new SnsAction(topic));
+        return alarm;
     }
 
     /// <summary>Validates <paramref name="props"/> before the base constructor adds this construct to its scope.</summary>
