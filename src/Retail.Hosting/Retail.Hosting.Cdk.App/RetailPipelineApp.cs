@@ -48,6 +48,7 @@ public static class RetailPipelineApp
         if (Int("searchInstances", 1, 80, nameof(RetailPipelineProps.SearchInstanceCount)) is { } instances) props.SearchInstanceCount = instances;
         if (Int("searchVolumeGiB", 10, 1024, nameof(RetailPipelineProps.SearchVolumeGiB)) is { } volume) props.SearchVolumeGiB = volume;
         if (Get("searchIndex") is { } index) props.SearchIndex = index;
+        if (Get("searchDomainName") is { } domainName) props.SearchDomainName = domainName;
         props.StartingPosition = Get("startingPosition") switch
         {
             null or "TRIM_HORIZON" => Amazon.CDK.AWS.Lambda.StartingPosition.TRIM_HORIZON,

@@ -182,6 +182,7 @@ public sealed partial class RetailPipeline
                 },
             }).Name;
             foreach (var (k, v) in AthenaCompactionEnvironment(props, workGroup)) environment[k] = v;
+            Output(scope, "CompactionWorkGroup", workGroup, "MergeSmallFiles's Athena work group (CTAS with external_location)");
         }
         var failures = FailureQueue(scope);
         var function = CreateFunction(scope, MergeSmallFilesHandler, "compacts the hour before each run into Parquet",
@@ -241,6 +242,10 @@ public sealed partial class RetailPipeline
             [stack.FormatArn(new ArnComponents { Service = "glue", Resource = "catalog" }), Arn("glue", "database", db),
              Arn("glue", "table", $"{db}/{_lake.JsonTableName}"), Arn("glue", "table", $"{db}/{_lake.ParquetTableName}"),
              Arn("glue", "table", $"{db}/tmp_{_lake.ParquetTableName}_*")]));
+        // Athena's Glue integration checks the default database of the catalog before any statement (Athena user guide,
+        // "Fine-grained access to databases and tables").
+        role.AddToPrincipalPolicy(Allow(["glue:GetDatabase", "glue:CreateDatabase"],
+            [stack.FormatArn(new ArnComponents { Service = "glue", Resource = "catalog" }), Arn("glue", "database", "default")]));
         role.AddToPrincipalPolicy(Allow(["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], [Bucket.BucketArn]));
         role.AddToPrincipalPolicy(Allow(["s3:GetObject"], [Bucket.ArnForObjects(_lake.JsonPrefix + "*")]));
         // Athena reads the sources and writes the CTAS output and the results with the caller's credentials; it deletes nothing.
@@ -251,7 +256,8 @@ public sealed partial class RetailPipeline
     private static void Output(Construct scope, string id, string value, string description) =>
         new CfnOutput(scope, id, new CfnOutputProps { Value = value, Description = description }).OverrideLogicalId(LogicalId(scope, id));
 
-    /// <summary>A readable output id: the path below the stack without hashes (<c>RetailDeliveryDeliveryFailureQueue</c>).</summary>
+    /// <summary>A readable output id, the one <c>cdk deploy</c> prints: the construct path below the stack without CDK's hashes
+    /// (<c>RetailLakeBucket</c>, <c>RetailDeliveryDeliveryFailureQueue</c>).</summary>
     private static string LogicalId(Construct scope, string id)
     {
         var stack = Stack.Of(scope);

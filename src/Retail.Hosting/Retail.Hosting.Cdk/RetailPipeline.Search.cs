@@ -7,7 +7,7 @@ using Constructs;
 namespace Retail.Hosting.Cdk;
 
 /// <summary>Where the domain and UpsertToES meet in VPC mode.</summary>
-internal sealed record SearchNetworkResources(IVpc Vpc, ISubnet[] Subnets, ISecurityGroup UpsertSecurityGroup);
+internal sealed record SearchNetworkResources(IVpc Vpc, ISubnet[] Subnets, ISecurityGroup UpsertSecurityGroup, ISecurityGroup DomainSecurityGroup);
 
 public sealed partial class RetailPipeline
 {
@@ -53,7 +53,7 @@ public sealed partial class RetailPipeline
                 Vpc = vpc, AllowAllOutbound = true, Description = "Retail UpsertToES: to the domain and S3",
             });
             domainGroup.AddIngressRule(upsertGroup, Port.Tcp(443), "UpsertToES to OpenSearch over HTTPS");
-            network = new SearchNetworkResources(vpc, subnets, upsertGroup);
+            network = new SearchNetworkResources(vpc, subnets, upsertGroup, domainGroup);
             vpcOptions = new CfnDomain.VPCOptionsProperty
             {
                 SubnetIds = [.. subnets.Select(s => s.SubnetId)],

@@ -48,6 +48,8 @@ public sealed partial class RetailPipeline : Construct
             Encryption = StreamEncryption.MANAGED,
             RetentionPeriod = Duration.Hours(props.StreamRetentionHours),
         });
+        // A kept stream would bill on and make the next deploy of the same name fail; its records are in the lake.
+        Stream.ApplyRemovalPolicy(props.StreamRemovalPolicy);
 
         Bucket = new Bucket(this, "Lake", new BucketProps
         {
@@ -94,6 +96,7 @@ public sealed partial class RetailPipeline : Construct
         var upsertRole = FunctionRole(speedLayer, UpsertToESHandler, UpsertDescription);
         (SearchDomain, SearchEndpoint) = CreateSearch(new Construct(this, "Search"), props, upsertRole, out var network);
         UpsertToES = CreateUpsertToES(speedLayer, props, upsertRole, network);
+        SearchSecurityGroup = network?.DomainSecurityGroup;
         MergeSmallFiles = CreateMergeSmallFiles(new Construct(this, "Compaction"), props);
 
         CreateAlarms(new Construct(this, "Alarms"), props);
@@ -107,8 +110,7 @@ public sealed partial class RetailPipeline : Construct
         Output("GlueDatabase", props.DatabaseName, "The Glue database: retail query --engine athena --database <this>");
         Output("AthenaWorkGroup", WorkGroup.Ref, "The Athena work group: retail query --work-group <this>");
         Output("AthenaResults", AthenaResultsLocation, "Where the work group writes results: retail query --output-location <this>");
-        Output("OpenSearchEndpoint", $"https://{SearchEndpoint}", "The OpenSearch domain's endpoint: retail upsert --es-host <this>");
-        Output("OpenSearchDashboards", $"https://{SearchEndpoint}/_dashboards", "OpenSearch Dashboards (Kibana's successor)");
+        Output("OpenSearchEndpoint", $"https://{SearchEndpoint}", "The OpenSearch domain's endpoint: retail upsert --opensearch-url <this>, or ES_HOST");
         Output("UpsertToESName", UpsertToES.FunctionName, "The UpsertToES function (the speed layer)");
         Output("UpsertToESRoleArn", UpsertToES.Role!.RoleArn, "UpsertToES's role: the fine-grained access control master unless SearchMasterUserArn is set");
         Output("MergeSmallFilesName", MergeSmallFiles.FunctionName, "The MergeSmallFiles function (hourly compaction)");
@@ -128,6 +130,10 @@ public sealed partial class RetailPipeline : Construct
 
     /// <summary>The OpenSearch domain (the speed layer).</summary>
     public CfnDomain SearchDomain { get; }
+
+    /// <summary>In VPC mode, the domain's security group (it admits UpsertToES on 443); add an ingress rule for your own readers,
+    /// such as <c>pipeline.SearchSecurityGroup.AddIngressRule(readers, Port.Tcp(443))</c>. Null with a public endpoint.</summary>
+    public Amazon.CDK.AWS.EC2.ISecurityGroup? SearchSecurityGroup { get; }
 
     /// <summary>The domain's endpoint host name.</summary>
     public string SearchEndpoint { get; }
@@ -288,6 +294,5 @@ public sealed partial class RetailPipeline : Construct
     private static PolicyStatement Allow(string[] actions, string[] resources) =>
         new(new PolicyStatementProps { Effect = Effect.ALLOW, Actions = actions, Resources = resources });
 
-    private void Output(string id, string value, string description) =>
-        _ = new CfnOutput(this, id, new CfnOutputProps { Value = value, Description = description });
+    private void Output(string id, string value, string description) => Output(this, id, value, description);
 }

@@ -150,7 +150,8 @@ public sealed partial class RetailPipelineProps
     /// <summary>Data nodes (1, or an even number up to 80 spread over two zones; default 1).</summary>
     public int SearchInstanceCount { get; set; } = 1;
 
-    /// <summary>Each data node's gp3 volume in GiB (10-1024, default 10).</summary>
+    /// <summary>Each data node's gp3 volume in GiB (10-1024, default 10; the instance type sets the real maximum: 200 for
+    /// <c>t3.medium.search</c>, which CloudFormation reports at deploy).</summary>
     public int SearchVolumeGiB { get; set; } = 10;
 
     /// <summary>The index UpsertToES writes (default <c>retail</c>, the workshop's ES_INDEX; lower-case letters, digits, '-' and '_').</summary>
@@ -159,6 +160,10 @@ public sealed partial class RetailPipelineProps
     /// <summary>The fine-grained access control master user: an IAM role or user ARN. Null (the default) makes UpsertToES's role the master
     /// (it can write at once; map your own users through the security plugin with that role's credentials).</summary>
     public string? SearchMasterUserArn { get; set; }
+
+    /// <summary>What happens to the stream when the stack is deleted (default <see cref="RemovalPolicy.DESTROY"/>: a kept stream bills on,
+    /// and the next deploy of the same name fails; what it held is in the lake).</summary>
+    public RemovalPolicy StreamRemovalPolicy { get; set; } = RemovalPolicy.DESTROY;
 
     /// <summary>What happens to the lake bucket when the stack is deleted (default <see cref="RemovalPolicy.RETAIN"/>: the data stays).</summary>
     public RemovalPolicy LakeRemovalPolicy { get; set; } = RemovalPolicy.RETAIN;
@@ -205,6 +210,8 @@ public sealed partial class RetailPipelineProps
         if (!Enum.IsDefined(Delivery)) errors.Add($"{P}.{nameof(Delivery)} '{Delivery}' is not a {nameof(RetailDelivery)}.");
         ValidateLambda(errors);
         ValidateSearch(errors);
+        if (StreamRemovalPolicy is not (RemovalPolicy.RETAIN or RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE))
+            errors.Add($"{P}.{nameof(StreamRemovalPolicy)} '{StreamRemovalPolicy}' is not RETAIN, DESTROY or RETAIN_ON_UPDATE_OR_DELETE.");
         if (LakeRemovalPolicy is not (RemovalPolicy.RETAIN or RemovalPolicy.DESTROY or RemovalPolicy.SNAPSHOT or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE))
             errors.Add($"{P}.{nameof(LakeRemovalPolicy)} '{LakeRemovalPolicy}' is not a RemovalPolicy.");
         return errors;

@@ -414,7 +414,7 @@ internal sealed class HourCompactionRun
     /// <summary>Opens the part's local file; an extended part gets its published rows first, in their order.</summary>
     private async Task<PartFileWriter> StartPartAsync(PartBuilder part, CancellationToken cancellationToken)
     {
-        _work ??= WorkFolder.Create(_options.LocalTempPath ?? Path.GetTempPath(), _runId);
+        _work ??= WorkFolder.Create(_options.LocalTempPath ?? Path.GetTempPath());
         var writer = await PartFileWriter.CreateAsync(Path.Combine(_work.Path, PartName(part.Index)), _options.RowGroupSize, cancellationToken, digest: _options.VerifyValues).ConfigureAwait(false);
         try
         {
