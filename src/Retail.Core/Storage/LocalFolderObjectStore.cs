@@ -77,6 +77,41 @@ public sealed class LocalFolderObjectStore : IObjectStore
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Puts the finished file <paramref name="sourcePath"/> as <paramref name="key"/> by moving it into the store: no copy
+    /// when it is on the store's file system (a copy first when not), flushed to disk, then renamed into place
+    /// atomically, as <see cref="PutAsync(string, Stream, CancellationToken)"/> does. The file is gone from
+    /// <paramref name="sourcePath"/> afterwards. Its ETag (the MD5 of the content) is computed when it is first asked for
+    /// (a listing, <see cref="GetInfoAsync"/>), not here: a writer that has just produced a large file does not pay to hash it.
+    /// </summary>
+    /// <exception cref="FileNotFoundException"><paramref name="sourcePath"/> does not exist.</exception>
+    public async ValueTask PutFileAsync(string key, string sourcePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sourcePath);
+        string path = GetPath(key);
+        if (!File.Exists(sourcePath)) throw new FileNotFoundException($"{sourcePath} does not exist.", sourcePath);
+        cancellationToken.ThrowIfCancellationRequested();
+        string dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{TemporaryFilePrefix}{Environment.ProcessId}-{Guid.NewGuid():N}"));
+        try
+        {
+            File.Move(sourcePath, temp);
+            var file = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                // A file moved in carries no remembered ETag, so the next reader of its ETag hashes it once.
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
     private async ValueTask WriteAtomicallyAsync(string key, Func<FileStream, CancellationToken, Task<string>> write, CancellationToken cancellationToken)
     {
         string path = GetPath(key);

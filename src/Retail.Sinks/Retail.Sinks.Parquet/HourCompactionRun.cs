@@ -171,6 +171,13 @@ internal sealed class HourCompactionRun
             foreach (var w in _written)
             {
                 await BeforePublishAsync(w.Key, cancellationToken).ConfigureAwait(false);
+                if (_owner.LocalStore is { } local && _owner.PublishContent is null)
+                {
+                    // A local lake takes the verified file as it is: moved in, not copied and hashed again.
+                    await local.PutFileAsync(w.Key, w.LocalPath, cancellationToken).ConfigureAwait(false);
+                    bytes += w.Bytes;
+                    continue;
+                }
                 Stream file = new FileStream(w.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
                 if (_owner.PublishContent is { } wrap) file = wrap(w.Key, file);
                 await using (file.ConfigureAwait(false))
@@ -243,13 +250,24 @@ internal sealed class HourCompactionRun
     /// </summary>
     private async Task ParseAndWriteAsync(List<ObjectInfo> fresh, CancellationToken cancellationToken)
     {
+        // One object per processor, and no more source bytes in flight than MaxBytesInFlight: each object being parsed
+        // is held in memory. (Two per processor measured no faster: 1.29x DuckDB against 1.08x.)
         int degree = _options.MaxParallelObjects > 0 ? _options.MaxParallelObjects : Environment.ProcessorCount;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pending = new Queue<ObjectParse>();
         int next = 0;
+        long inFlight = 0;
+        void StartMore()
+        {
+            while (next < fresh.Count && pending.Count < degree && (pending.Count == 0 || inFlight + fresh[next].Size <= MaxBytesInFlight))
+            {
+                inFlight += fresh[next].Size;
+                pending.Enqueue(StartParse(fresh[next++], cts.Token));
+            }
+        }
         try
         {
-            while (next < fresh.Count && pending.Count < degree) pending.Enqueue(StartParse(fresh[next++], cts.Token));
+            StartMore();
             while (pending.Count > 0)
             {
                 var parse = pending.Peek();
@@ -257,7 +275,8 @@ internal sealed class HourCompactionRun
                     await ConsumeAsync(parse.Source, batch, cancellationToken).ConfigureAwait(false);
                 long rows = await parse.Completion.ConfigureAwait(false);
                 pending.Dequeue();
-                if (next < fresh.Count) pending.Enqueue(StartParse(fresh[next++], cts.Token));
+                inFlight -= parse.Source.Size;
+                StartMore();
                 EndObject(parse.Source, rows);
             }
             if (_current!.Writer is not null) await FinishPartAsync(_current, cancellationToken).ConfigureAwait(false);
@@ -274,6 +293,9 @@ internal sealed class HourCompactionRun
             throw;
         }
     }
+
+    /// <summary>Source bytes parsed ahead of the part at most (one object is always allowed, however large).</summary>
+    private const long MaxBytesInFlight = 256L << 20;
 
     private sealed record ObjectParse(ObjectInfo Source, ChannelReader<RetailRows> Batches, Task<long> Completion);
 

@@ -107,8 +107,9 @@ public sealed class ParquetCompactorOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// How many JSON objects are parsed at once (default 0: one per processor). Each object being parsed
-    /// is held in memory as columns.
+    /// How many JSON objects are parsed at once (default 0: one per processor). Each object being parsed is held in
+    /// memory as columns, so objects are also started only while those in flight hold at most 256 MiB of source
+    /// together (one object is always parsed, whatever its size).
     /// </summary>
     public int MaxParallelObjects { get; set; }
 

@@ -64,6 +64,48 @@ public class LocalFolderObjectStoreTests
     }
 
     [Fact]
+    public async Task PutFileAsync_MovesTheFileInWithTheSameBytesAndTheMd5ETagLeavingNothingBehind()
+    {
+        using var dir = new TempDir();
+        using var work = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        byte[] content = new byte[3_000_000];
+        new Random(7).NextBytes(content);
+        string source = Path.Combine(work.Path, "part-00000.parquet");
+        await File.WriteAllBytesAsync(source, content);
+        await store.PutAsync("p/part-00000.parquet", "old"u8.ToArray());   // replaced whole
+
+        await store.PutFileAsync("p/part-00000.parquet", source);
+
+        Assert.False(File.Exists(source));
+        Assert.Equal(content, await store.GetBytesAsync("p/part-00000.parquet"));
+        var info = await store.GetInfoAsync("p/part-00000.parquet");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(content)), info!.ETag);
+        Assert.Equal(info.ETag, Assert.Single(await store.ListAsync("p/").ToListAsync()).ETag);
+        Assert.Equal(["part-00000.parquet"], Directory.GetFiles(Path.Combine(dir.Path, "p")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task PutFileAsync_MissingSourceOrEscapingKey_RefusedAndTheStoreUnchanged()
+    {
+        using var dir = new TempDir();
+        var store = new LocalFolderObjectStore(dir.Path);
+        string source = Path.Combine(dir.Path, "..", "retail-put-file-" + Guid.NewGuid().ToString("N"));
+        await Assert.ThrowsAsync<FileNotFoundException>(async () => await store.PutFileAsync("p/x", source));
+        await File.WriteAllBytesAsync(source, [1, 2, 3]);
+        try
+        {
+            await Assert.ThrowsAsync<ArgumentException>(async () => await store.PutFileAsync("../escape", source));
+            Assert.True(File.Exists(source));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
     public void TryParseHourPartition_FindsHour()
     {
         Assert.Equal(new DateTime(2009, 12, 1, 7, 0, 0), LakeLayout.TryParseHourPartition("json-data/year=2009/month=12/day=01/hour=07/x"));
