@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Retail.Hosting.Cdk.Tests;
 
 /// <summary>
@@ -33,34 +30,6 @@ public static class LambdaZipLocator
         return File.Exists(zip) ? zip : throw new FileNotFoundException($"The documented publish left no {zip}.", zip);
     }
 
-    private static void Publish(string root)
-    {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[]
-        {
-            "publish", Path.Combine("src", "Retail.Hosting", "Retail.Hosting.Lambda"), "-c", "Release", "-r", "linux-x64",
-            "-nodeReuse:false", "-p:UseSharedCompilation=false", "--nologo",
-        })
-            start.ArgumentList.Add(a);
-        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
-            start.Environment.Remove(name);
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(PublishTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet publish of the Lambda host did not finish within {PublishTimeout}.");
-        }
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            lock (output) throw new InvalidOperationException($"dotnet publish of the Lambda host failed (exit code {process.ExitCode}):{Environment.NewLine}{output}");
-    }
+    private static void Publish(string root) =>
+        Retail.Hosting.Lambda.Tests.LambdaPublish.RunAsync(root, [], PublishTimeout).GetAwaiter().GetResult();
 }

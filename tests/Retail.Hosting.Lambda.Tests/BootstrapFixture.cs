@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using System.Text;
 
 namespace Retail.Hosting.Lambda.Tests;
 
@@ -48,57 +47,9 @@ public sealed class BootstrapFixture : IAsyncLifetime
                 throw new InvalidOperationException($"RETAIL_LAMBDA_PUBLISH_DIR names {Folder}, which holds no bootstrap (or {Zip} is missing).");
             return;
         }
-        string root = RepositoryRoot();
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
-        {
-            WorkingDirectory = root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in new[]
-        {
-            "publish", Path.Combine("src", "Retail.Hosting", "Retail.Hosting.Lambda"), "-c", "Release", "-r", "linux-x64", "-o", Folder,
-            $"-p:RetailLambdaZip={Zip}",
-            // No build server or MSBuild node may outlive the publish (they would hold this test run's output open).
-            "-nodeReuse:false", "-p:UseSharedCompilation=false", "--nologo",
-        })
-            start.ArgumentList.Add(a);
-        // The test host's MSBuild variables point at the running SDK's internals; the child finds its own.
-        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
-            start.Environment.Remove(name);
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(PublishTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet publish of the bootstrap did not finish within {PublishTimeout}:{Environment.NewLine}{Text(output)}");
-        }
-        PublishOutput = Text(output);
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"dotnet publish of the bootstrap failed (exit code {process.ExitCode}):{Environment.NewLine}{PublishOutput}");
+        PublishOutput = await LambdaPublish.RunAsync(RepositoryRoot(), ["-o", Folder, $"-p:RetailLambdaZip={Zip}"], PublishTimeout);
         if (!File.Exists(Bootstrap))
             throw new InvalidOperationException($"dotnet publish succeeded but left no {Bootstrap}:{Environment.NewLine}{PublishOutput}");
-    }
-
-    private static string Text(StringBuilder output)
-    {
-        lock (output) return output.ToString();
     }
 
     /// <summary>The zip's entries: name and Unix mode (from the external attributes' high 16 bits).</summary>

@@ -164,23 +164,8 @@ public sealed partial class RetailPipeline
         {
             // Athena refuses a CTAS with external_location in a work group that enforces its settings (as the users' one does),
             // so the compactor has its own, which does not; its results go to the same encrypted, expiring prefix.
-            workGroup = new CfnWorkGroup(scope, "WorkGroup", new CfnWorkGroupProps
-            {
-                Name = props.CompactionWorkGroupName,
-                Description = "Retail MergeSmallFiles (Athena CTAS): external_location needs a work group that does not enforce its settings",
-                RecursiveDeleteOption = true,
-                WorkGroupConfiguration = new CfnWorkGroup.WorkGroupConfigurationProperty
-                {
-                    EnforceWorkGroupConfiguration = false,
-                    PublishCloudWatchMetricsEnabled = true,
-                    EngineVersion = new CfnWorkGroup.EngineVersionProperty { SelectedEngineVersion = "Athena engine version 3" },
-                    ResultConfiguration = new CfnWorkGroup.ResultConfigurationProperty
-                    {
-                        OutputLocation = $"s3://{Bucket.BucketName}/{props.AthenaResultsPrefix}",
-                        EncryptionConfiguration = new CfnWorkGroup.EncryptionConfigurationProperty { EncryptionOption = "SSE_S3" },
-                    },
-                },
-            }).Name;
+            workGroup = CreateWorkGroup(scope, "WorkGroup", props.CompactionWorkGroupName, enforce: false, props,
+                "Retail MergeSmallFiles (Athena CTAS): external_location needs a work group that does not enforce its settings").Name;
             foreach (var (k, v) in AthenaCompactionEnvironment(props, workGroup)) environment[k] = v;
             Output(scope, "CompactionWorkGroup", workGroup, "MergeSmallFiles's Athena work group (CTAS with external_location)");
         }

@@ -74,22 +74,8 @@ public sealed partial class RetailPipeline : Construct
         else
             DeliverToS3 = CreateDeliverToS3(delivery, props);
         (Database, JsonTable, ParquetTable) = CreateCatalog(new Construct(this, "Catalog"), props);
-        WorkGroup = new CfnWorkGroup(this, "WorkGroup", new CfnWorkGroupProps
-        {
-            Name = props.WorkGroupName,
-            RecursiveDeleteOption = true,
-            WorkGroupConfiguration = new CfnWorkGroup.WorkGroupConfigurationProperty
-            {
-                EnforceWorkGroupConfiguration = true,
-                PublishCloudWatchMetricsEnabled = true,
-                EngineVersion = new CfnWorkGroup.EngineVersionProperty { SelectedEngineVersion = "Athena engine version 3" },
-                ResultConfiguration = new CfnWorkGroup.ResultConfigurationProperty
-                {
-                    OutputLocation = AthenaResultsLocation = $"s3://{Bucket.BucketName}/{props.AthenaResultsPrefix}",
-                    EncryptionConfiguration = new CfnWorkGroup.EncryptionConfigurationProperty { EncryptionOption = "SSE_S3" },
-                },
-            },
-        });
+        AthenaResultsLocation = $"s3://{Bucket.BucketName}/{props.AthenaResultsPrefix}";
+        WorkGroup = CreateWorkGroup(this, "WorkGroup", props.WorkGroupName, enforce: true, props);
 
         // UpsertToES's role comes first: the domain names it (its master user), and the function names the domain (ES_HOST).
         var speedLayer = new Construct(this, "SpeedLayer");
@@ -158,6 +144,26 @@ public sealed partial class RetailPipeline : Construct
 
     /// <summary>The work group's s3:// result location.</summary>
     public string AthenaResultsLocation { get; }
+
+    /// <summary>An Athena work group (engine 3, CloudWatch metrics) whose results go to the lake's results prefix, encrypted.</summary>
+    private CfnWorkGroup CreateWorkGroup(Construct scope, string id, string name, bool enforce, RetailPipelineProps props, string? description = null) =>
+        new(scope, id, new CfnWorkGroupProps
+        {
+            Name = name,
+            Description = description,
+            RecursiveDeleteOption = true,
+            WorkGroupConfiguration = new CfnWorkGroup.WorkGroupConfigurationProperty
+            {
+                EnforceWorkGroupConfiguration = enforce,
+                PublishCloudWatchMetricsEnabled = true,
+                EngineVersion = new CfnWorkGroup.EngineVersionProperty { SelectedEngineVersion = "Athena engine version 3" },
+                ResultConfiguration = new CfnWorkGroup.ResultConfigurationProperty
+                {
+                    OutputLocation = $"s3://{Bucket.BucketName}/{props.AthenaResultsPrefix}",
+                    EncryptionConfiguration = new CfnWorkGroup.EncryptionConfigurationProperty { EncryptionOption = "SSE_S3" },
+                },
+            },
+        });
 
     private CfnDeliveryStream CreateFirehose(Construct scope, RetailPipelineProps props, RetailLakeDefinition lake)
     {
