@@ -180,7 +180,7 @@ public sealed class RetailPipelineFunctionsTests(CdkFixture cdk)
         Assert.Equal("OpenSearch_2.19", (string?)d["EngineVersion"]);
         Assert.True((bool?)d["AdvancedSecurityOptions"]!["Enabled"]);
         Assert.False((bool?)d["AdvancedSecurityOptions"]!["InternalUserDatabaseEnabled"]);
-        var (upsertId, upsert) = Function(cdk.Default, "UpsertToES");
+        var (_, upsert) = Function(cdk.Default, "UpsertToES");
         Assert.Equal((string)upsert["Role"]!["Fn::GetAtt"]![0]!, (string?)d["AdvancedSecurityOptions"]!["MasterUserOptions"]!["MasterUserARN"]!["Fn::GetAtt"]![0]);
         Assert.True((bool?)d["NodeToNodeEncryptionOptions"]!["Enabled"]);
         Assert.True((bool?)d["EncryptionAtRestOptions"]!["Enabled"]);
@@ -203,7 +203,6 @@ public sealed class RetailPipelineFunctionsTests(CdkFixture cdk)
         Assert.Empty(cdk.Default.OfType("AWS::EC2::NatGateway"));
         var (_, endpoint) = cdk.Default.Single("AWS::EC2::VPCEndpoint");
         Assert.Contains(".s3", Flatten(endpoint["ServiceName"]!), StringComparison.Ordinal);
-        _ = upsertId;
     }
 
     [Fact]

@@ -189,13 +189,12 @@ public sealed partial class RetailPipeline
             role.AddToPrincipalPolicy(Allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                 [Bucket.ArnForObjects(_lake.ParquetPrefix + "*"), Bucket.ArnForObjects(_lake.CompactionManifestPrefix + "*")]));
         }
-        var rule = new Rule(scope, "Hourly", new RuleProps
+        _ = new Rule(scope, "Hourly", new RuleProps
         {
             Description = "MergeSmallFiles: hourly at five past, compacting the hour before",
             Schedule = Schedule.Expression(CompactionSchedule),
             Targets = [new EventsLambdaTarget(function, new EventsLambdaTargetProps { RetryAttempts = 2, MaxEventAge = Duration.Hours(1) })],
         });
-        _ = rule;
         ConsumerAlarms(new Construct(scope, "Alarms"), props, function, failures, readsStream: false);
         Output(scope, "CompactionFailureQueue", failures.QueueUrl, "MergeSmallFiles's on-failure queue (runs that failed every retry)");
         return function;

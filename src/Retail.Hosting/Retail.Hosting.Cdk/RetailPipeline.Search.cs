@@ -62,23 +62,14 @@ public sealed partial class RetailPipeline
         }
 
         string domainArn = SearchDomainArn(props);
-        var statements = new List<PolicyStatement>();
-        if (props.SearchNetwork == RetailSearchNetwork.Vpc)
+        // In a VPC only the VPC reaches the endpoint; a public endpoint answers the allowed ranges only. Every request is
+        // then authorized by fine-grained access control.
+        var access = new PolicyStatement(new PolicyStatementProps
         {
-            // Only the VPC reaches the endpoint; every request is then authorized by fine-grained access control.
-            statements.Add(new PolicyStatement(new PolicyStatementProps
-            {
-                Effect = Effect.ALLOW, Principals = [new AnyPrincipal()], Actions = SearchHttpActions, Resources = [domainArn + "/*"],
-            }));
-        }
-        else
-        {
-            statements.Add(new PolicyStatement(new PolicyStatementProps
-            {
-                Effect = Effect.ALLOW, Principals = [new AnyPrincipal()], Actions = SearchHttpActions, Resources = [domainArn + "/*"],
-                Conditions = new Dictionary<string, object> { ["IpAddress"] = new Dictionary<string, object> { ["aws:SourceIp"] = props.SearchAllowedCidrs.ToArray() } },
-            }));
-        }
+            Effect = Effect.ALLOW, Principals = [new AnyPrincipal()], Actions = SearchHttpActions, Resources = [domainArn + "/*"],
+            Conditions = props.SearchNetwork == RetailSearchNetwork.Vpc ? null
+                : new Dictionary<string, object> { ["IpAddress"] = new Dictionary<string, object> { ["aws:SourceIp"] = props.SearchAllowedCidrs.ToArray() } },
+        });
 
         var domain = new CfnDomain(scope, "Domain", new CfnDomainProps
         {
@@ -106,7 +97,7 @@ public sealed partial class RetailPipeline
                 MasterUserOptions = new CfnDomain.MasterUserOptionsProperty { MasterUserArn = props.SearchMasterUserArn ?? upsertRole.RoleArn },
             },
             VpcOptions = vpcOptions,
-            AccessPolicies = new PolicyDocument(new PolicyDocumentProps { Statements = [.. statements] }),
+            AccessPolicies = new PolicyDocument(new PolicyDocumentProps { Statements = [access] }),
         });
         domain.ApplyRemovalPolicy(RemovalPolicy.DESTROY);
         return (domain, domain.AttrDomainEndpoint);

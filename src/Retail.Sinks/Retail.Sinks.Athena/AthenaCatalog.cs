@@ -20,6 +20,15 @@ public static class AthenaCatalog
     /// BatchCreatePartition; Athena documents no limit of its own).</summary>
     public const int MaxPartitionsPerStatement = 100;
 
+    /// <summary>The JSON table's SerDe (OpenX).</summary>
+    public const string JsonSerDe = "org.openx.data.jsonserde.JsonSerDe";
+
+    /// <summary>The JSON table's input format.</summary>
+    public const string JsonInputFormat = "org.apache.hadoop.mapred.TextInputFormat";
+
+    /// <summary>The JSON table's output format.</summary>
+    public const string JsonOutputFormat = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+
     /// <summary>The statements, in the order they must run. Throws <see cref="ArgumentException"/> naming every bad setting.</summary>
     public static IReadOnlyList<string> Statements(AthenaCatalogOptions options)
     {
@@ -37,13 +46,13 @@ public static class AthenaCatalog
         {
             $"CREATE DATABASE IF NOT EXISTS {db}",
             Table($"{db}.{lake.JsonTableName}", jsonLocation,
-                "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n"
-                + "WITH SERDEPROPERTIES (" + string.Join(", ", SerDeProperties().Select(p => $"'{p.Key}' = '{p.Value}'")) + ")\n"
-                + "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'\n"
-                + "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'",
-                options.PartitionProjection ? Projection(options, jsonLocation) : []),
+                $"ROW FORMAT SERDE '{JsonSerDe}'\n"
+                + "WITH SERDEPROPERTIES (" + string.Join(", ", JsonSerDeProperties().Select(p => $"'{p.Key}' = '{p.Value}'")) + ")\n"
+                + $"STORED AS INPUTFORMAT '{JsonInputFormat}'\n"
+                + $"OUTPUTFORMAT '{JsonOutputFormat}'",
+                options.PartitionProjection ? ProjectionProperties(options, jsonLocation) : []),
             Table($"{db}.{lake.ParquetTableName}", parquetLocation, "STORED AS PARQUET",
-                [new("parquet.compression", "SNAPPY"), .. options.PartitionProjection && parquetHourFolders ? Projection(options, parquetLocation) : []]),
+                [new("parquet.compression", "SNAPPY"), .. options.PartitionProjection && parquetHourFolders ? ProjectionProperties(options, parquetLocation) : []]),
         };
         if (!options.PartitionProjection)
         {
@@ -103,7 +112,9 @@ public static class AthenaCatalog
 
     private static string FirstLine(string statement) => statement.Split('\n')[0].TrimEnd();
 
-    private static KeyValuePair<string, string>[] SerDeProperties()
+    /// <summary>The JSON table's SerDe properties: keys matched case-insensitively, malformed lines fail, and a mapping for
+    /// each column whose JSON field differs by more than case.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> JsonSerDeProperties()
     {
         // Keys are matched lower-cased; a column whose JSON field differs by more than case gets a mapping. Malformed
         // lines fail the query instead of reading as rows of NULLs (delivery never writes one; a hand-copied file might).
@@ -127,7 +138,10 @@ public static class AthenaCatalog
         return sb.ToString();
     }
 
-    private static KeyValuePair<string, string>[] Projection(AthenaCatalogOptions options, string location) =>
+    /// <summary>The partition projection properties of a table at <paramref name="location"/> (an s3:// URI ending in
+    /// <c>/</c>): <c>year</c> over the options' range, two-digit <c>month</c>, <c>day</c> and <c>hour</c>, and the
+    /// <c>storage.location.template</c> of the hour folders.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ProjectionProperties(AthenaCatalogOptions options, string location) =>
     [
         new("projection.enabled", "true"),
         new("projection.year.type", "integer"),

@@ -175,14 +175,15 @@ internal sealed class HourCompactionRun
                 {
                     // A local lake takes the verified file as it is: moved in, not copied and hashed again.
                     await local.PutFileAsync(w.Key, w.LocalPath, cancellationToken).ConfigureAwait(false);
-                    bytes += w.Bytes;
-                    continue;
                 }
-                Stream file = new FileStream(w.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                if (_owner.PublishContent is { } wrap) file = wrap(w.Key, file);
-                await using (file.ConfigureAwait(false))
+                else
                 {
-                    await _store.PutAsync(w.Key, file, cancellationToken).ConfigureAwait(false);
+                    Stream file = new FileStream(w.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    if (_owner.PublishContent is { } wrap) file = wrap(w.Key, file);
+                    await using (file.ConfigureAwait(false))
+                    {
+                        await _store.PutAsync(w.Key, file, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 bytes += w.Bytes;
             }
