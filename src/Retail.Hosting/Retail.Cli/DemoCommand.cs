@@ -203,7 +203,7 @@ internal static class DemoCommand
                     produceTask.Value = producing.IsCompleted ? produceTask.MaxValue : delivery.Stats.RecordsRead;
                     deliverTask.Value = delivery.Stats.RecordsDelivered + delivery.Stats.RecordsFailed;
                     speedTask.Value = speed.Stats.RecordsRead;
-                    await Task.WhenAny(Task.WhenAny(stages), Task.Delay(200, CancellationToken.None)).ConfigureAwait(false);
+                    await NextTickAsync(stages, TimeSpan.FromMilliseconds(200), TimeProvider.System).ConfigureAwait(false);
                 }
                 await FailFastAsync(linked, ct, ("produce", producing), ("deliver to lake", deliveryRun), ("upsert speed layer", speedRun)).ConfigureAwait(false);
                 produceTask.MaxValue = deliverTask.MaxValue = speedTask.MaxValue = Math.Max(1, produced);
@@ -329,6 +329,17 @@ internal static class DemoCommand
     /// Waits for every stage; when one fails, stops the others and reports the first real failure: a consumer's
     /// over the producer's (a producer refused by a full stream is a symptom of the consumer that stopped reading).
     /// </summary>
+    /// <summary>
+    /// Completes when one of the <paramref name="stages"/> still running ends, or after <paramref name="tick"/>. Stages
+    /// that have already ended are not waited on: with them in the wait it would complete at once, and the progress loop
+    /// would spin on a core the stages still running need (the producer ends seconds before delivery does).
+    /// </summary>
+    internal static Task NextTickAsync(IReadOnlyList<Task> stages, TimeSpan tick, TimeProvider time)
+    {
+        var running = stages.Where(t => !t.IsCompleted).ToArray();
+        return running.Length == 0 ? Task.CompletedTask : Task.WhenAny(Task.WhenAny(running), Task.Delay(tick, time, CancellationToken.None));
+    }
+
     private static async Task FailFastAsync(CancellationTokenSource linked, CancellationToken ct, params (string Stage, Task Task)[] stages)
     {
         // Stop the others first: WhenAll would wait for all of them, and a producer refused by a full stream
