@@ -4,10 +4,17 @@ using System.Globalization;
 namespace Retail;
 
 /// <summary>
-/// The lake's <c>price</c> column, DECIMAL(18,4), in every table and sink (JSON delivery, Parquet, the speed
-/// layer): the one check of whether a price fits it. Prices are never rounded: a price with more than four
-/// decimal places (other than trailing zeros), or with more than 14 integer digits, does not fit.
+/// The lake's <c>price</c>, DECIMAL(18,4) in every table and sink (JSON delivery, Parquet, the speed layer): the one
+/// check of whether a price is accepted. Prices are never rounded: a price with more than four decimal places (other
+/// than trailing zeros), or with more than <see cref="MaxIntegerDigits"/> (11) integer digits, is refused.
 /// </summary>
+/// <remarks>
+/// Why 11 integer digits, although DECIMAL(18,4) holds 14: an accepted price has at most 15 significant digits, so every
+/// JSON reader that parses numbers as doubles — DuckDB's <c>read_json</c> behind the JSON table, JavaScript, most JSON
+/// libraries — reads it exactly (a double holds any 15-digit decimal and gives it back digit for digit), and the JSON
+/// table equals the Parquet table to the last decimal. With 14 integer digits DuckDB read <c>1234567890123.4567</c> as
+/// <c>…4568</c>. The largest accepted price, ±99,999,999,999.9999, is far beyond any retail price.
+/// </remarks>
 public static class RetailPrice
 {
     /// <summary>Digits in all.</summary>
@@ -16,14 +23,16 @@ public static class RetailPrice
     /// <summary>Decimal places.</summary>
     public const int Scale = 4;
 
-    /// <summary>Largest magnitude the column holds: 99,999,999,999,999.9999.</summary>
-    public const decimal MaxMagnitude = 99_999_999_999_999.9999m;
+    /// <summary>Integer digits an accepted price has at most (<see cref="Precision"/> − <see cref="Scale"/> would be 14; see the remarks).</summary>
+    public const int MaxIntegerDigits = 11;
+
+    /// <summary>Largest magnitude accepted: 99,999,999,999.9999.</summary>
+    public const decimal MaxMagnitude = 99_999_999_999.9999m;
 
     /// <summary>
     /// Why the written number <paramref name="text"/> (digits, an optional sign and point, and in JSON an optional
     /// exponent) cannot be a lake price although a parser would round it into one, or null: a non-zero digit more than
-    /// <see cref="Scale"/> places after the point, or more than <see cref="Precision"/> − <see cref="Scale"/> integer
-    /// digits. Checked on the text, before a parser rounds it to the 28 or 29 digits a <see cref="decimal"/> holds
+    /// <see cref="Scale"/> places after the point, or more than <see cref="MaxIntegerDigits"/> integer digits. Checked on the text, before a parser rounds it to the 28 or 29 digits a <see cref="decimal"/> holds
     /// (<c>1.00000000000000000000000000001</c> would otherwise become 1, and <c>1e-40</c> 0).
     /// </summary>
     public static string? CheckDigits(ReadOnlySpan<byte> text)
@@ -62,8 +71,8 @@ public static class RetailPrice
         if (decimals <= 28 && last - first + 1 <= 28 && integerDigits <= 28) return null;
         if (decimals > Scale)
             return string.Create(CultureInfo.InvariantCulture, $"has more than {Scale} decimal places, which the lake's DECIMAL({Precision},{Scale}) would round");
-        if (integerDigits > Precision - Scale)
-            return string.Create(CultureInfo.InvariantCulture, $"has more than {Precision - Scale} integer digits, more than the lake's DECIMAL({Precision},{Scale}) holds");
+        if (integerDigits > MaxIntegerDigits)
+            return string.Create(CultureInfo.InvariantCulture, $"has more than {MaxIntegerDigits} integer digits, more than the lake accepts in its DECIMAL({Precision},{Scale}) columns");
         return null;
     }
 
@@ -84,7 +93,7 @@ public static class RetailPrice
         string? problem = null;
         decimal scaled = 0;
         if (Math.Abs(price) > MaxMagnitude)
-            problem = string.Create(CultureInfo.InvariantCulture, $"does not fit DECIMAL({Precision},{Scale}) (at most {Precision - Scale} integer digits)");
+            problem = string.Create(CultureInfo.InvariantCulture, $"does not fit the lake's DECIMAL({Precision},{Scale}) prices (at most {MaxIntegerDigits} integer digits)");
         else
         {
             scaled = price * Factor;

@@ -38,8 +38,8 @@ public sealed record RetailRecordViolation(string Field, string Value, string Re
 /// millisecond timestamps (Parquet), so a fraction of a second would be dropped by one and kept by the other. Every
 /// <see cref="DateTime"/> from year 1 to 9999 is otherwise representable; its <see cref="DateTime.Kind"/> is ignored
 /// (the value is a wall-clock time).</item>
-/// <item><c>Price</c> fits the lake's DECIMAL(18,4) (<see cref="RetailPrice"/>): at most 14 integer digits and at most 4
-/// decimal places other than trailing zeros. It is never rounded.</item>
+/// <item><c>Price</c> fits the lake's DECIMAL(18,4) prices (<see cref="RetailPrice"/>): at most 11 integer digits and at
+/// most 4 decimal places other than trailing zeros. It is never rounded.</item>
 /// </list>
 /// <para>Parse-level rules (a number where a number belongs, a date in one of the accepted forms, valid UTF-8 bytes,
 /// every field present in JSON, the CSV header's columns) belong to the readers, which report them the same way.</para>

@@ -179,24 +179,33 @@ public class ExtremeValueReplayTests
         string csv = Path.Combine(dir.Path, "extreme.csv");
         File.WriteAllText(csv,
             "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n" +
-            "489434,85048,BIG,2147483647,2010-12-01 07:45:00,99999999999999.9999,13085.0,United Kingdom\n" +
-            "489435,85049,SMALL,-2147483648,2010-12-01 07:46:00,99999999999999.9999,,United Kingdom\n" +
-            "489436,85050,PRECISE,3,2010-12-01 07:47:00,1234567890123.4567,13085.0,France\n" +
-            "489437,85051,DOUBLE-BREAKER,1,2010-12-01 07:48:00,9007199254740.9993,13085.0,France\n");
+            "489434,85048,BIG,2147483647,2010-12-01 07:45:00,99999999999.9999,13085.0,United Kingdom\n" +
+            "489435,85049,SMALL,-2147483648,2010-12-01 07:46:00,99999999999.9999,,United Kingdom\n" +
+            "489436,85050,PRECISE,3,2010-12-01 07:47:00,12345678901.2345,13085.0,France\n" +
+            "489437,85051,DOUBLE-BREAKER,1,2010-12-01 07:48:00,9007199254.7409,13085.0,France\n" +
+            // More integer digits than the lake accepts (a double would read them rounded): refused at the door, with the reason.
+            "489438,85052,TOO-BIG,1,2010-12-01 07:49:00,1234567890123.4567,13085.0,France\n" +
+            "489439,85053,TOO-BIG,1,2010-12-01 07:50:00,-100000000000,13085.0,France\n");
         string lake = Path.Combine(dir.Path, "lake");
 
         var demo = await CliRunner.RunAsync("demo", "--input-file", csv, "--partition-by", "event-time", "--lake", lake);
 
         Assert.True(demo.ExitCode == 0, demo.Stderr + demo.StdoutText);
-        decimal expected = 2147483647m * 99999999999999.9999m + -2147483648m * 99999999999999.9999m + 3 * 1234567890123.4567m + 9007199254740.9993m;
+        Assert.Matches(@"error records \(error-json/…/processing-failed/\) +2\n", demo.StdoutText);
+        // Delivery's error output (the speed layer dead-letters the same two under AmazonOpenSearchService-failed/).
+        var errors = Directory.GetFiles(Path.Combine(lake, "error-json"), "*", SearchOption.AllDirectories)
+            .Where(f => f.Contains("processing-failed", StringComparison.Ordinal)).SelectMany(File.ReadAllLines).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.All(errors, e => Assert.Contains("at most 11 integer digits", e, StringComparison.Ordinal));
+        decimal expected = 2147483647m * 99999999999.9999m + -2147483648m * 99999999999.9999m + 3 * 12345678901.2345m + 9007199254.7409m;
         foreach (var table in new[] { "retail_trans_json", "ctas_retail_trans_parquet" })
         {
-            var q = await CliRunner.RunAsync("query", $"SELECT sum(quantity*price), max(price), min(price) FROM {table}", "--lake", lake, "--format", "csv");
+            var q = await CliRunner.RunAsync("query", $"SELECT sum(quantity*price), max(price), min(price), count(*) FROM {table}", "--lake", lake, "--format", "csv");
             Assert.True(q.ExitCode == 0, q.Stderr);
-            Assert.Equal($"{expected.ToString(System.Globalization.CultureInfo.InvariantCulture)},99999999999999.9999,1234567890123.4567",
+            Assert.Equal($"{expected.ToString(System.Globalization.CultureInfo.InvariantCulture)},99999999999.9999,9007199254.7409,4",
                 q.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
-            var p = await CliRunner.RunAsync("query", $"SELECT price FROM {table} WHERE invoice = '489437'", "--lake", lake, "--format", "csv");
-            Assert.Equal("9007199254740.9993", p.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
+            var p = await CliRunner.RunAsync("query", $"SELECT price FROM {table} WHERE invoice = '489436'", "--lake", lake, "--format", "csv");
+            Assert.Equal("12345678901.2345", p.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
         }
     }
 }

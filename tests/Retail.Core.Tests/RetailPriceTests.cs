@@ -9,9 +9,11 @@ public sealed class RetailPriceTests
     [InlineData("1.00010", true, null)]
     [InlineData("-0.0001", true, null)]
     [InlineData("0", true, null)]
-    [InlineData("99999999999999.9999", true, null)]
-    [InlineData("-99999999999999.9999", true, null)]
-    [InlineData("100000000000000", false, "does not fit DECIMAL(18,4)")]
+    [InlineData("99999999999.9999", true, null)]
+    [InlineData("-99999999999.9999", true, null)]
+    [InlineData("100000000000", false, "(at most 11 integer digits)")]
+    [InlineData("99999999999999.9999", false, "(at most 11 integer digits)")]
+    [InlineData("1234567890123.4567", false, "(at most 11 integer digits)")]
     public void TryGetUnscaled_NeverRounds(string price, bool fits, string? why)
     {
         decimal value = decimal.Parse(price, CultureInfo.InvariantCulture);

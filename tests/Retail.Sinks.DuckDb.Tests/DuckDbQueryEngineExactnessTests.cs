@@ -4,7 +4,7 @@ using Retail.Core.Tests;
 namespace Retail.Sinks.DuckDb.Tests;
 
 /// <summary>
-/// Prices at the edges of what delivery accepts (Core's RetailPrice: 14 integer digits, 4 decimals), through the
+/// Prices at the edges of what delivery accepts (Core's RetailPrice: 11 integer digits, 4 decimals), through the
 /// delivery's JSON lines, the real Parquet compactor and both views.
 /// </summary>
 public class DuckDbQueryEngineExactnessTests
@@ -13,8 +13,8 @@ public class DuckDbQueryEngineExactnessTests
 
     private static readonly decimal[] ExtremePrices =
     [
-        1234567890123.4567m, 9007199254740.9993m, 99_999_999_999_999.9999m, -99_999_999_999_999.9999m,
-        0.0001m, -0.0001m, 0m, 18.2500m, 2.55m, 12345678901234.5m,
+        12345678901.2345m, 9007199254.7409m, RetailPrice.MaxMagnitude, -RetailPrice.MaxMagnitude, 99_999_999_999.9998m,
+        0.0001m, -0.0001m, 0m, 18.2500m, 2.55m, 0.3m, 1.005m, 12345678901.5m, 70_368_744_177.6641m,
     ];
 
     private static RetailTransaction Record(int n, int quantity, decimal price) => new()
@@ -43,7 +43,7 @@ public class DuckDbQueryEngineExactnessTests
 
         Assert.Equal("DECIMAL(38,4)", result.ColumnTypes[1]);
         Assert.Equal(records.Select(r => r.Price), result.Rows.Select(r => Assert.IsType<decimal>(r[1])));
-        // The text DuckDB itself holds, not only the .NET decimal: 1234567890123.4567, not …4568.
+        // The text DuckDB itself holds, not only the .NET decimal: 12345678901.2345, not a double's …2344999.
         Assert.Equal(records.Select(r => r.Price.ToString("0.0000", CultureInfo.InvariantCulture)), result.Rows.Select(r => (string)r[2]!));
     }
 
@@ -51,11 +51,11 @@ public class DuckDbQueryEngineExactnessTests
     public async Task QueryAsync_ExtremeQuantityTimesExtremePrice_ExactOnBothTablesAndEqual()
     {
         using var dir = new TempDir();
-        const decimal max = 99_999_999_999_999.9999m;
+        const decimal max = RetailPrice.MaxMagnitude;
         RetailTransaction[] records =
         [
             Record(0, int.MaxValue, max), Record(1, int.MinValue, -max), Record(2, int.MaxValue, max),
-            Record(3, int.MinValue, max), Record(4, int.MaxValue, -max), Record(5, 3, 1234567890123.4567m), Record(6, -7, 9007199254740.9993m),
+            Record(3, int.MinValue, max), Record(4, int.MaxValue, -max), Record(5, 3, 12345678901.2345m), Record(6, -7, 9007199254.7409m),
         ];
         using var engine = Lake(dir, records);
         decimal revenue = records.Sum(r => r.Quantity * r.Price);
@@ -101,7 +101,7 @@ public class DuckDbQueryEngineExactnessTests
         Assert.Equal(row[..4], row[4..]);
     }
 
-    /// <summary>What DuckDB's read_json made of these: doubles (1234567890123.4568), 1e14, rounding; the view reads the text.</summary>
+    /// <summary>Numbers written in other forms than delivery's, by other producers: each read as the price it is.</summary>
     [Fact]
     public async Task QueryAsync_JsonPriceWrittenInOtherForms_ReadExactly()
     {
@@ -116,35 +116,38 @@ public class DuckDbQueryEngineExactnessTests
             """{"Invoice":"f","StockCode":"s","Description":"d","Quantity":1,"InvoiceDate":"2010-03-01 09:00:00","Price":100e-6,"Customer_ID":"","Country":"c"}""",
             """{"Invoice":"g","StockCode":"s","Description":"d","Quantity":1,"InvoiceDate":"2010-03-01 09:00:00","Price":18.25000000,"Customer_ID":"","Country":"c"}""",
             // The workshop's Python producer: json.dumps spacing, Customer_ID a number.
-            """{"Invoice": "h", "StockCode": "s", "Description": "d", "Quantity": 1, "InvoiceDate": "2010-03-01 09:00:00", "Price": 99999999999999.9999, "Customer_ID": 13085.0, "Country": "c"}""",
+            """{"Invoice": "h", "StockCode": "s", "Description": "d", "Quantity": 1, "InvoiceDate": "2010-03-01 09:00:00", "Price": 99999999999.9999, "Customer_ID": 13085.0, "Country": "c"}""",
             // Price first, then a description that mentions "Price": inside a string.
-            """{"Price":1234567890123.4567,"Invoice":"i","StockCode":"s","Description":"say \",\"Price\":5,\" here","Quantity":1,"InvoiceDate":"2010-03-01 09:00:00","Customer_ID":"","Country":"c"}""",
-            """{"Invoice":"j","StockCode":"s","Description":"d","Quantity":1,"InvoiceDate":"2010-03-01 09:00:00","Price":9.99999999999999999e13,"Customer_ID":"","Country":"c"}""",
+            """{"Price":12345678901.2345,"Invoice":"i","StockCode":"s","Description":"say \",\"Price\":5,\" here","Quantity":1,"InvoiceDate":"2010-03-01 09:00:00","Customer_ID":"","Country":"c"}""",
+            """{"Invoice":"j","StockCode":"s","Description":"d","Quantity":1,"InvoiceDate":"2010-03-01 09:00:00","Price":9.99999999999999e10,"Customer_ID":"","Country":"c"}""",
+            // A number as a string: read as the number, as DuckDB's JSON reader reads it (the class remarks of LakeViews).
+            """{"Invoice":"k","StockCode":"s","Description":"d","Quantity":1,"InvoiceDate":"2010-03-01 09:00:00","Price":"3.5","Customer_ID":"","Country":"c"}""",
         ];
         WriteObject(dir.Path, lines);
         using var engine = new DuckDbQueryEngine(dir.Path);
 
         var result = await engine.QueryAsync("SELECT invoice, price, customer_id FROM retail_trans_json ORDER BY invoice");
 
-        Assert.Equal<object?>([100m, 0m, 0m, 12m, 0.015m, 0.0001m, 18.25m, 99_999_999_999_999.9999m, 1234567890123.4567m, 99_999_999_999_999.9999m],
+        Assert.Equal<object?>([100m, 0m, 0m, 12m, 0.015m, 0.0001m, 18.25m, 99_999_999_999.9999m, 12345678901.2345m, 99_999_999_999.9999m, 3.5m],
             result.Rows.Select(r => r[1]).ToList());
         Assert.Equal("13085.0", result.Rows[7][2]);
     }
 
-    public static TheoryData<string, string> BadPrices => new()
+    /// <summary>A price the lake does not accept, as written in the object, the reason, and the value as the error shows it (read as a double).</summary>
+    public static TheoryData<string, string, string> BadPrices => new()
     {
-        { "1.23456", "more than 4 decimal places" },
-        { "1e-5", "more than 4 decimal places" },
-        { "0.00000000000000000000000001", "more than 4 decimal places" },
-        { "100000000000000", "fits DECIMAL(18,4) (at most 14 integer digits)" },
-        { "1e400", "fits DECIMAL(18,4) (at most 14 integer digits)" },
-        { "\"3.5\"", "Price" },
-        { "true", "Price" },
+        { "1.23456", "more than 4 decimal places", "Price 1.23456 " },
+        { "1e-5", "more than 4 decimal places", "Price 1e-05 " },
+        { "0.00000000000000000000000001", "more than 4 decimal places", "Price 1e-26 " },
+        { "99999999999.99995", "more than 4 decimal places", "Price 99999999999.99995 " },
+        { "100000000000", "(at most 11 integer digits)", "Price 100000000000.0 " },
+        { "1234567890123.4567", "(at most 11 integer digits)", "Price 1234567890123.4568 " },
+        { "1e400", "(at most 11 integer digits)", "Price inf " },
     };
 
     [Theory]
     [MemberData(nameof(BadPrices))]
-    public async Task QueryAsync_JsonPriceTheLakeCannotHoldExactly_FailsNamingFileAndValue(string price, string reason)
+    public async Task QueryAsync_JsonPriceTheLakeDoesNotAccept_FailsNamingFileAndValue(string price, string reason, string shown)
     {
         using var dir = new TempDir();
         string key = WriteObject(dir.Path,
@@ -158,7 +161,8 @@ public class DuckDbQueryEngineExactnessTests
 
         Assert.True(e.Message.Contains(reason, StringComparison.Ordinal), e.Message);
         Assert.Contains(Path.GetFileName(key), e.Message, StringComparison.Ordinal);
-        Assert.Contains(price, e.Message, StringComparison.Ordinal);
+        Assert.Contains(shown, e.Message, StringComparison.Ordinal);
+        Assert.Contains("record with Invoice b, StockCode s", e.Message, StringComparison.Ordinal);
         // Columns other than price still read.
         Assert.Equal(2L, (await engine.QueryAsync("SELECT count(invoice) FROM retail_trans_json")).Rows.Single()[0]);
     }

@@ -267,10 +267,10 @@ public class DuckDbUpsertIndexTests(ITestOutputHelper output)
     public async Task UpsertAsync_ExtremePricesAndQuantities_StoredExactlyAndSumsExact()
     {
         using var dir = new TempDir();
-        const decimal max = 99_999_999_999_999.9999m;
+        const decimal max = RetailPrice.MaxMagnitude;
         var template = Documents(DocumentIdMode.SourcePosition, 1).Single().Record;
         (int Quantity, decimal Price)[] values =
-            [(int.MaxValue, max), (int.MinValue, -max), (int.MaxValue, max), (int.MinValue, max), (1, 1234567890123.4567m), (-1, 9007199254740.9993m), (5, 0.0001m)];
+            [(int.MaxValue, max), (int.MinValue, -max), (int.MaxValue, max), (int.MinValue, max), (1, 12345678901.2345m), (-1, 9007199254.7409m), (5, 0.0001m)];
         var docs = values.Select((v, i) => new IndexDocument($"d{i}", template with { Quantity = v.Quantity, Price = v.Price })).ToList();
         await using var index = new DuckDbUpsertIndex(new DuckDbIndexOptions { LakePath = dir.Path });
 

@@ -514,8 +514,8 @@ public sealed class ParquetHourlyCompactorTests : IDisposable
         rows[1] = rows[1] with { Description = "", StockCode = "BANK CHARGES", Invoice = "C489449", Quantity = -1 };
         rows[2] = rows[2] with { Description = "Ünïcødé 😀 tab\tnew\nline", CustomerId = "13085.0", Country = "EIRE" };
         rows[3] = rows[3] with { Price = 0.0m, StockCode = "POST" };
-        rows[4] = rows[4] with { Quantity = int.MinValue, Price = -99999999999999.9999m };
-        rows[5] = rows[5] with { Quantity = int.MaxValue, Price = 99999999999999.9999m, InvoiceDate = Hour7.AddSeconds(3599) };
+        rows[4] = rows[4] with { Quantity = int.MinValue, Price = -RetailPrice.MaxMagnitude };
+        rows[5] = rows[5] with { Quantity = int.MaxValue, Price = RetailPrice.MaxMagnitude, InvoiceDate = Hour7.AddSeconds(3599) };
         _lake.WriteObject(Hour7, rows);
 
         Assert.Equal(HourCompactionOutcome.Compacted, Assert.Single((await Compactor().CompactAsync(Later)).Hours).Outcome);

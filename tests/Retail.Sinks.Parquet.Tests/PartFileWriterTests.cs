@@ -123,8 +123,8 @@ public sealed class PartFileWriterTests : IDisposable
         {
             Row("", "", "", 0, t, 0m, "", ""),
             Row("C536379", "85123A", " WHITE HANGING HEART T-LIGHT HOLDER ", -12, t.AddSeconds(1), 2.55m, "17850.0", "United Kingdom"),
-            Row("536380", "POST", "£ and é and 🎄, \"quoted\", back\\slash\ttab\r\nnewline", int.MaxValue, new DateTime(1969, 12, 31, 23, 59, 59), -99_999_999_999_999.9999m, "12345", "Côte d'Ivoire"),
-            Row("536381", "M", new string('x', 3000), int.MinValue, new DateTime(2999, 1, 1), 99_999_999_999_999.9999m, "00042", "RSA"),
+            Row("536380", "POST", "£ and é and 🎄, \"quoted\", back\\slash\ttab\r\nnewline", int.MaxValue, new DateTime(1969, 12, 31, 23, 59, 59), -RetailPrice.MaxMagnitude, "12345", "Côte d'Ivoire"),
+            Row("536381", "M", new string('x', 3000), int.MinValue, new DateTime(2999, 1, 1), RetailPrice.MaxMagnitude, "00042", "RSA"),
             Row("536382", "DOT", "tiny", 1, new DateTime(1900, 1, 1, 0, 0, 1), 0.0001m, "-1", "EIRE"),
         };
         for (int i = 0; i < 40; i++) rows.Add(rows[i % 5] with { Quantity = i });

@@ -26,11 +26,11 @@ namespace Retail.Sinks.DuckDb;
 /// <para>Columns, the same in both tables: <c>invoice VARCHAR, stockcode VARCHAR, description VARCHAR, quantity INTEGER,
 /// invoicedate TIMESTAMP, price DECIMAL(38,4), customer_id VARCHAR, country VARCHAR, year INTEGER, month INTEGER,
 /// day INTEGER, hour INTEGER</c>. Prices are exact in both tables: every price delivery accepts (Core's
-/// <see cref="RetailPrice"/>, up to ±99,999,999,999,999.9999) reads back digit for digit, and a price in a JSON object
-/// that DECIMAL(18,4) cannot hold exactly fails the query naming the file and the value instead of being rounded. The
-/// files hold DECIMAL(18,4); the views widen it to DECIMAL(38,4) so that <c>sum(quantity * price)</c>,
-/// <c>sum(price * quantity)</c> and <c>sum(price)</c> cannot overflow for any INTEGER quantity (DuckDB would multiply
-/// DECIMAL(18,4) in 64 bits and fail from 10 × a 14-digit price on).</para>
+/// <see cref="RetailPrice"/>, up to ±99,999,999,999.9999) reads back digit for digit, and a price in a JSON object
+/// that the lake would not accept (12 or more integer digits, a non-zero digit past the 4th decimal) fails the query
+/// naming the file and the value instead of being rounded. The files hold DECIMAL(18,4); the views widen it to
+/// DECIMAL(38,4) so that <c>sum(quantity * price)</c>, <c>sum(price * quantity)</c> and <c>sum(price)</c> cannot
+/// overflow for any INTEGER quantity (DuckDB would multiply DECIMAL(18,4) in 64 bits, capped at 18 digits).</para>
 /// <para>Every query sees the files present when it starts (a table with no files yet is empty, not
 /// an error). Only files named as the pipeline names them are read: files whose names start with <c>.</c>
 /// (in-flight temporary files), other names (a file copied in by hand) and files outside the four hourly partition

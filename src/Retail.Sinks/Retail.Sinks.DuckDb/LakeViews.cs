@@ -9,19 +9,25 @@ namespace Retail.Sinks.DuckDb;
 /// </summary>
 /// <remarks>
 /// <para>Why DECIMAL(38,4): DuckDB multiplies two decimals backed by 64-bit integers (precision ≤ 18) in 64 bits
-/// and caps the product at DECIMAL(18,s), so <c>quantity * price</c> with a 14-digit price overflows from a
-/// quantity of 10 on. With a DECIMAL(38,4) price the product is DECIMAL(38,4) (128-bit): the largest
-/// <c>|quantity * price|</c>, 2,147,483,648 × 99,999,999,999,999.9999 ≈ 2.1e23, is far inside it, and a
-/// <c>sum</c> stays exact up to about 4.6e10 such extreme rows. The files keep physical DECIMAL(18,4).</para>
-/// <para>Why the JSON view does not use <c>read_json</c>: DuckDB 1.5's JSON reader parses every non-integer number
-/// as a double before casting it, so a 14-digit price loses its last digits (<c>1234567890123.4567</c> reads as
-/// <c>…4568</c>), <c>99999999999999.9999</c> becomes 1e14 and no longer fits, and a price with 5 decimals is
-/// silently rounded. The view reads each object's text (<c>read_json_objects</c>, which keeps the text as
-/// written), takes the <c>Price</c> number's own characters from it and casts them to DECIMAL(18,4) exactly: a
-/// price that does not fit, or whose digits beyond the 4th decimal are not zeros, fails the query with the file,
-/// the value and the line, instead of being rounded. DuckDB's own parse of the object (as a double) is compared
-/// with those characters, so text that is not the object's top-level <c>Price</c> is never used.</para>
-/// <para>Real Firehose objects: <c>read_json_objects</c> runs with <c>format = 'unstructured'</c>, so an object may hold
+/// and caps the product at DECIMAL(18,s), so <c>quantity * price</c> with an 11-digit price overflows from a
+/// quantity of about 10,000 on. With a DECIMAL(38,4) price the product is DECIMAL(38,4) (128-bit): the largest
+/// <c>|quantity * price|</c>, 2,147,483,648 × 99,999,999,999.9999 ≈ 2.1e20, is far inside it, and a <c>sum</c> stays
+/// exact up to about 4.6e13 such extreme rows. The files keep physical DECIMAL(18,4).</para>
+/// <para>How the JSON view stays exact: DuckDB's JSON reader (<c>read_json</c>, with explicit <c>columns</c>) parses
+/// every number as a double. Every price the lake accepts (Core's <see cref="RetailPrice"/>: at most 11 integer
+/// digits and 4 decimals, so at most 15 significant digits) is the double's exact value to 4 decimals, so the view casts
+/// the double to DECIMAL(18,4) and checks that the cast gave back the same double: a price that does not fit (12 or
+/// more integer digits, infinite) or that has a non-zero digit past the 4th decimal fails the query with the table,
+/// the file, the value as read and the record's <c>Invoice</c> and <c>StockCode</c>, instead of being rounded. A
+/// number written with 16 or more significant digits (which delivery never writes) is read as the nearest double:
+/// when that is a 4-decimal price within the range, the view shows that price, while the compactor, which reads the
+/// text, sends the record to the error output.</para>
+/// <para>Types: <c>Quantity</c> must be a whole number within 32 bits (else the query fails naming it); <c>InvoiceDate</c>
+/// is parsed as <c>yyyy-MM-dd HH:mm:ss</c> by the reader, which fails the query on any other text naming the file and the
+/// line. As DuckDB's reader does, a string that holds a number where a number belongs (<c>"Price":"3.5"</c>) is read as
+/// that number, a missing field is NULL (as Athena's JSON SerDe reads it), and a field that appears twice fails the
+/// query. The compactor is stricter (such records go to its error output); delivery never writes them.</para>
+/// <para>Real Firehose objects: <c>read_json</c> runs with <c>format = 'unstructured'</c>, so an object may hold
 /// one record per line, records concatenated without newlines (<c>{…}{…}</c>, what Firehose writes when its producer
 /// sends no trailing newline), or both, with whitespace and newlines between and inside records; objects whose names end
 /// in <c>.gz</c> (Firehose's GZIP compression) are decompressed (DuckDB's default <c>compression = 'auto_detect'</c>
@@ -66,54 +72,29 @@ internal static class LakeViews
 
     /// <summary>A SQL expression that fails the query with <paramref name="reasonSql"/> (a SQL string expression), the table, the file and the record.</summary>
     private static string Fail(string table, string reasonSql) =>
-        $"error(concat({DuckDbCommands.Literal(table + ": ")}, filename, ': ', {reasonSql}, '; record: ', left(json, 300)))";
+        $"error(concat({DuckDbCommands.Literal(table + ": ")}, filename, ': ', {reasonSql}, '; record with Invoice ', coalesce(Invoice, 'null'), ', StockCode ', coalesce(StockCode, 'null')))";
 
-    /// <summary>JSON whitespace (what may surround a number).</summary>
-    private const string Blanks = "' ' || chr(9) || chr(10) || chr(13)";
-
-    /// <summary>The characters of the top-level <c>Price</c> value: the fast form delivery writes (<c>,"Price":</c>), else any JSON spacing.</summary>
-    private const string PriceText =
-        "CASE WHEN fast <> '' THEN fast " +
-        "ELSE regexp_extract(json, '[{,][ \\t\\r\\n]*\"Price\"[ \\t\\r\\n]*:[ \\t\\r\\n]*(-?[0-9][0-9.eE+-]*)', 1) END";
+    /// <summary>The record columns as DuckDB's JSON reader parses them (the workshop's field names, case-sensitive); numbers as doubles, checked by <see cref="JsonSource"/>.</summary>
+    private const string JsonColumns =
+        "{'Invoice': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'DOUBLE', " +
+        "'InvoiceDate': 'TIMESTAMP', 'Price': 'DOUBLE', 'Customer_ID': 'VARCHAR', 'Country': 'VARCHAR'}";
 
     /// <summary>
-    /// Whether the number text <c>pt</c> has no non-zero digit past the 4th decimal place, exponents included
-    /// (<c>1e2</c>, <c>1.5E-2</c>, <c>100e-6</c> do; <c>1e-5</c>, <c>1.23456</c> do not).
-    /// </summary>
-    private const string FitsScale =
-        "CASE WHEN NOT contains(pt, 'e') AND NOT contains(pt, 'E') THEN length(rtrim(split_part(pt, '.', 2), '0')) <= 4 " +
-        "ELSE rtrim(replace(replace(split_part(lower(pt), 'e', 1), '-', ''), '.', ''), '0') = '' " +
-        "OR (TRY_CAST(split_part(lower(pt), 'e', 2) AS BIGINT) IS NOT NULL " +
-        "AND length(split_part(split_part(lower(pt), 'e', 1), '.', 2)) - TRY_CAST(split_part(lower(pt), 'e', 2) AS BIGINT) " +
-        "- (length(replace(replace(split_part(lower(pt), 'e', 1), '-', ''), '.', '')) - length(rtrim(replace(replace(split_part(lower(pt), 'e', 1), '-', ''), '.', ''), '0'))) <= 4) END";
-
-    /// <summary>
-    /// The JSON table: each object's text (kept as written), its fields parsed by DuckDB, and <c>price</c> cast
-    /// exactly from the <c>Price</c> number's own characters (see the class remarks). An object without each field
-    /// exactly once fails the query (DuckDB names the object), as does a field of the wrong kind.
+    /// The JSON table: DuckDB's JSON reader with explicit columns (it reads only the fields a query uses), each number
+    /// checked, and <c>price</c> cast exactly from the double (see the class remarks).
     /// </summary>
     public static string JsonSource(string glob, string table) => $$"""
-        SELECT t.Invoice AS invoice, t.StockCode AS stockcode, t.Description AS description,
-          CASE WHEN m.Quantity IS NULL OR (m.Quantity = trunc(m.Quantity) AND m.Quantity BETWEEN -2147483648 AND 2147483647) THEN CAST(m.Quantity AS INTEGER)
-               ELSE {{Fail(table, "'Quantity is not a 32-bit integer'")}} END AS quantity,
-          CASE WHEN m.InvoiceDate IS NULL THEN NULL
-               ELSE coalesce(try_strptime(m.InvoiceDate, '%Y-%m-%d %H:%M:%S'), {{Fail(table, "concat('InvoiceDate ', m.InvoiceDate, ' is not a date in the form yyyy-MM-dd HH:mm:ss')")}}) END AS invoicedate,
-          CASE WHEN m.Price IS NULL THEN NULL
-               WHEN d IS NULL THEN {{Fail(table, $"concat('Price ', coalesce(pt, 'value'), ' is not a number that fits {FilePriceType} (at most 14 integer digits)')")}}
-               WHEN abs(CAST(d AS DOUBLE) - m.Price) > 0.00005 + abs(m.Price) * 1e-14 THEN {{Fail(table, "concat('Price ', pt, ' is not the object''s top-level Price number')")}}
-               WHEN {{FitsScale}} THEN CAST(d AS {{PriceType}})
-               ELSE {{Fail(table, $"concat('Price ', pt, ' has more than 4 decimal places, which the lake''s {FilePriceType} columns would round')")}} END AS price,
-          t.Customer_ID AS customer_id, t.Country AS country, year, month, day, hour
-        FROM (
-          SELECT filename, json, year, month, day, hour, m, t, pt, TRY_CAST(pt AS {{FilePriceType}}) AS d
-          FROM (
-            SELECT filename, json, year, month, day, hour, m, t, trim({{PriceText}}, {{Blanks}}) AS pt
-            FROM (
-              SELECT filename, json, year, month, day, hour,
-                json_transform_strict(json, '{"Quantity": "DOUBLE", "InvoiceDate": "VARCHAR", "Price": "DOUBLE"}') AS m,
-                json_transform_strict(json, '{"Invoice": "VARCHAR", "StockCode": "VARCHAR", "Description": "VARCHAR", "Customer_ID": "VARCHAR", "Country": "VARCHAR"}') AS t,
-                split_part(split_part(split_part(json, ',"Price":', 2), ',', 1), '}', 1) AS fast
-              FROM read_json_objects({{DuckDbCommands.Literal(glob)}}, format = 'unstructured', filename = true, hive_partitioning = true, hive_types = {{HiveTypes}}, hive_types_autocast = false))))
+        SELECT Invoice AS invoice, StockCode AS stockcode, Description AS description,
+          CASE WHEN Quantity IS NULL OR (Quantity = trunc(Quantity) AND Quantity BETWEEN -2147483648 AND 2147483647) THEN CAST(Quantity AS INTEGER)
+               ELSE {{Fail(table, "concat('Quantity is not a 32-bit integer: ', Quantity)")}} END AS quantity,
+          InvoiceDate AS invoicedate,
+          CASE WHEN Price IS NULL THEN NULL
+               WHEN NOT isfinite(Price) OR abs(Price) >= 1e{{RetailPrice.MaxIntegerDigits}} THEN {{Fail(table, $"concat('Price ', Price, ' does not fit the lake''s {FilePriceType} prices (at most {RetailPrice.MaxIntegerDigits} integer digits)')")}}
+               WHEN CAST(TRY_CAST(Price AS {{FilePriceType}}) AS DOUBLE) IS DISTINCT FROM Price THEN {{Fail(table, $"concat('Price ', Price, ' has more than {RetailPrice.Scale} decimal places, which the lake''s {FilePriceType} columns would round')")}}
+               ELSE CAST(TRY_CAST(Price AS {{FilePriceType}}) AS {{PriceType}}) END AS price,
+          Customer_ID AS customer_id, Country AS country, year, month, day, hour
+        FROM read_json({{DuckDbCommands.Literal(glob)}}, format = 'unstructured', columns = {{JsonColumns}}, timestampformat = '%Y-%m-%d %H:%M:%S',
+          filename = true, hive_partitioning = true, hive_types = {{HiveTypes}}, hive_types_autocast = false)
         """;
 
     /// <summary>The Parquet table: the compactor's files, <c>price</c> widened from the files' DECIMAL(18,4) to <see cref="PriceType"/>.</summary>

@@ -28,7 +28,7 @@ public class LongPriceTests
     }
 
     [Theory]
-    [InlineData("99999999999999.9999")]
+    [InlineData("99999999999.9999")]
     [InlineData("0.0001")]
     [InlineData("1.5000000000000000000")] // trailing zeros are not significant
     [InlineData("1.65e2")]
