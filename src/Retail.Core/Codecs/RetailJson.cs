@@ -167,7 +167,8 @@ public static class RetailJson
                     case 5:
                         if (reader.TokenType == JsonTokenType.Number && RetailPrice.CheckDigits(reader.ValueSpan) is { } tooLong)
                             return Fail(RetailFields.Price, tooLong, out field, out reason);
-                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out price))
+                        if (reader.TokenType != JsonTokenType.Number
+                            || (!RetailPrice.TryParsePlain(reader.ValueSpan, out price) && !reader.TryGetDecimal(out price)))
                             return Fail(RetailFields.Price, "not a decimal number", out field, out reason);
                         break;
                     case 6:
