@@ -126,8 +126,21 @@ public static class RetailJson
     internal static bool TryParseUtf8(ReadOnlySpan<byte> json, scoped ref byte[]? scratch, out RetailRecordUtf8 record,
         out string? field, [NotNullWhen(false)] out string? reason)
     {
-        record = default;
+        if (TryParseCanonical(json, out record))
+        {
+            field = null;
+            reason = null;
+            return true;
+        }
+        return TryParseGeneral(json, ref scratch, out record, out field, out reason);
+    }
+
+    /// <summary>The general parse behind <see cref="TryParseUtf8"/>: any spacing, order, escapes and number forms, and every reason.</summary>
+    internal static bool TryParseGeneral(ReadOnlySpan<byte> json, scoped ref byte[]? scratch, out RetailRecordUtf8 record,
+        out string? field, [NotNullWhen(false)] out string? reason)
+    {
         field = null;
+        record = default;
         ReadOnlySpan<byte> invoice = default, stockCode = default, description = default, customerId = default, country = default;
         int quantity = 0;
         decimal price = 0;
@@ -215,6 +228,82 @@ public static class RetailJson
         }
         record = new RetailRecordUtf8(invoice, stockCode, description, quantity, date, price, customerId, country);
         reason = null;
+        return true;
+    }
+
+    /// <summary>What ends an unescaped JSON string's bytes: its closing quote, an escape, or a control character (invalid).</summary>
+    private static readonly SearchValues<byte> StringEnd = SearchValues.Create([(byte)'"', (byte)'\\',
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+
+    /// <summary>
+    /// The fast path for the exact form <see cref="Write"/> produces — the eight fields in order, no whitespace, text
+    /// without escapes, <c>Customer_ID</c> text, <c>Quantity</c> a plain integer, <c>Price</c> a plain non-zero number of at
+    /// most 18 digits — giving the record the general parse below gives. Anything else (escapes, other spacing or order,
+    /// other number forms, invalid UTF-8, any error) returns false, and the general parse decides, with its reasons.
+    /// </summary>
+    internal static bool TryParseCanonical(ReadOnlySpan<byte> json, out RetailRecordUtf8 record)
+    {
+        record = default;
+        int p = 0;
+        if (!Literal(json, ref p, "{\"Invoice\":\""u8) || !Text(json, ref p, out var invoice)
+            || !Literal(json, ref p, ",\"StockCode\":\""u8) || !Text(json, ref p, out var stockCode)
+            || !Literal(json, ref p, ",\"Description\":\""u8) || !Text(json, ref p, out var description)
+            || !Literal(json, ref p, ",\"Quantity\":"u8) || !Number(json, ref p, allowFraction: false, out var quantityText)
+            || !Literal(json, ref p, ",\"InvoiceDate\":\""u8) || !Text(json, ref p, out var dateText)
+            || !Literal(json, ref p, ",\"Price\":"u8) || !Number(json, ref p, allowFraction: true, out var priceText)
+            || !Literal(json, ref p, ",\"Customer_ID\":\""u8) || !Text(json, ref p, out var customerId)
+            || !Literal(json, ref p, ",\"Country\":\""u8) || !Text(json, ref p, out var country)
+            || p != json.Length - 1 || json[p] != (byte)'}')
+            return false;
+        // Quantity: at most 10 digits and within 32 bits (else the general parse says why).
+        bool negative = quantityText[0] == (byte)'-';
+        var digits = negative ? quantityText[1..] : quantityText;
+        if (digits.Length > 10) return false;
+        long quantity = 0;
+        foreach (byte c in digits) quantity = quantity * 10 + (c - '0');
+        if (negative) quantity = -quantity;
+        if (quantity is < int.MinValue or > int.MaxValue) return false;
+        if (!ValueFormats.TryParseDate(dateText, out var date) || !RetailPrice.TryParsePlain(priceText, out decimal price)) return false;
+        record = new RetailRecordUtf8(invoice, stockCode, description, (int)quantity, date, price, customerId, country);
+        return true;
+    }
+
+    private static bool Literal(ReadOnlySpan<byte> json, scoped ref int p, ReadOnlySpan<byte> literal)
+    {
+        if (!json[p..].StartsWith(literal)) return false;
+        p += literal.Length;
+        return true;
+    }
+
+    /// <summary>A string's bytes up to its closing quote (consumed), when it has no escape and no control character and is valid UTF-8.</summary>
+    private static bool Text(ReadOnlySpan<byte> json, scoped ref int p, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        int n = json[p..].IndexOfAny(StringEnd);
+        if (n < 0 || json[p + n] != (byte)'"') return false;
+        value = json.Slice(p, n);
+        if (!Utf8.IsValid(value)) return false;
+        p += n + 1;
+        return true;
+    }
+
+    /// <summary>A JSON number in plain form (<c>-?(0|[1-9][0-9]*)</c>, then <c>.[0-9]+</c> when <paramref name="allowFraction"/>; no exponent).</summary>
+    private static bool Number(ReadOnlySpan<byte> json, scoped ref int p, bool allowFraction, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        int start = p;
+        if (p < json.Length && json[p] == (byte)'-') p++;
+        int first = p;
+        while (p < json.Length && (uint)(json[p] - '0') <= 9) p++;
+        if (p == first || (json[first] == (byte)'0' && p - first > 1)) return false;
+        if (allowFraction && p < json.Length && json[p] == (byte)'.')
+        {
+            int fraction = ++p;
+            while (p < json.Length && (uint)(json[p] - '0') <= 9) p++;
+            if (p == fraction) return false;
+        }
+        if (p < json.Length && json[p] is (byte)'.' or (byte)'e' or (byte)'E') return false;
+        value = json[start..p];
         return true;
     }
 
