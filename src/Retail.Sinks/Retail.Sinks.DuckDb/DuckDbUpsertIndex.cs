@@ -21,7 +21,7 @@ namespace Retail.Sinks.DuckDb;
 /// <c>SELECT invoicedate, sum(quantity) FROM retail GROUP BY 1</c> (see <see cref="QueryAsync"/>).</para>
 /// <para><c>price</c> is stored as the lake's DECIMAL(18,4) (Core's <see cref="RetailPrice"/> range, checked on
 /// upsert), but queries see it as DECIMAL(38,4), the type of the lake's views, so that <c>sum(quantity * price)</c>
-/// cannot overflow: DuckDB multiplies DECIMAL(18,4) by INTEGER in 64 bits and fails from 10 × a 14-digit price on. The
+/// cannot overflow: DuckDB multiplies DECIMAL(18,4) by INTEGER in 64 bits, capped at 18 digits (an 11-digit price times a quantity of 10,000 fails). The
 /// table's name in queries is a temporary view over the stored table (<c>&lt;database&gt;.main.&lt;table&gt;</c>, the database named after its file) that widens
 /// <c>price</c>; storing DECIMAL(38,4) itself would make every upsert markedly slower.</para>
 /// <para>An upsert is one transaction: the batch is appended to a temporary staging table, then
