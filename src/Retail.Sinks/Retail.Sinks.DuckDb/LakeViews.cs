@@ -25,7 +25,7 @@ namespace Retail.Sinks.DuckDb;
 /// <para>Types: <c>Quantity</c> must be a whole number within 32 bits (else the query fails naming it); <c>InvoiceDate</c>
 /// is parsed as <c>yyyy-MM-dd HH:mm:ss</c> by the reader, which fails the query on any other text naming the file and the
 /// line. As DuckDB's reader does, a string that holds a number where a number belongs (<c>"Price":"3.5"</c>) is read as
-/// that number, a missing field is NULL (as Athena's JSON SerDe reads it), and a field that appears twice fails the
+/// that number (and <c>true</c>/<c>false</c> as 1/0), a missing field is NULL (as Athena's JSON SerDe reads it), and a field that appears twice fails the
 /// query. The compactor is stricter (such records go to its error output); delivery never writes them.</para>
 /// <para>Real Firehose objects: <c>read_json</c> runs with <c>format = 'unstructured'</c>, so an object may hold
 /// one record per line, records concatenated without newlines (<c>{…}{…}</c>, what Firehose writes when its producer
