@@ -128,10 +128,13 @@ public class DeliveryEngineTests
             await Task.Yield();
             Assert.False(written.Task.IsCompleted);
         }
-        while (!written.Task.IsCompleted)
+        // Then the interval passes: the object comes, waited on (each step up to 50 ms) and bounded (10 fake minutes).
+        for (int s = 0; !written.Task.IsCompleted; s++)
         {
+            Assert.True(s < 600, "no object ten (fake) minutes after the interval passed");
             time.Advance(TimeSpan.FromSeconds(1));
-            await Task.WhenAny(written.Task, Task.Delay(10));
+            try { await written.Task.WaitAsync(TimeSpan.FromMilliseconds(50)); }
+            catch (TimeoutException) { }
         }
         var obj = await written.Task;
         Assert.Equal(5, obj.Records);
