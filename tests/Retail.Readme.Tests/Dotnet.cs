@@ -37,7 +37,7 @@ internal static class Dotnet
 
     /// <summary>
     /// Runs a process and waits for it. The child's environment is this one without what the test host's own
-    /// build left in it (MSBuild's variables, NUGET_PACKAGES), so NuGet and MSBuild read only the given folder's
+    /// build and run left in it (MSBuild's and VSTest's variables, NUGET_PACKAGES), so NuGet and MSBuild read only the given folder's
     /// configuration. On timeout the whole process tree is killed and the output so far is in the exception.
     /// </summary>
     public static async Task<ProcessResult> RunProcessAsync(string fileName, IEnumerable<string> args, string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment)
@@ -54,7 +54,8 @@ internal static class Dotnet
         foreach (string arg in args) start.ArgumentList.Add(arg);
         foreach (string key in start.Environment.Keys.ToList())
         {
-            if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.Equals("NUGET_PACKAGES", StringComparison.OrdinalIgnoreCase)) start.Environment.Remove(key);
+            if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)
+                || key.Equals("NUGET_PACKAGES", StringComparison.OrdinalIgnoreCase)) start.Environment.Remove(key);
         }
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
