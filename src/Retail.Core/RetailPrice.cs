@@ -79,7 +79,7 @@ public static class RetailPrice
     private const decimal Factor = 10_000m; // 10^Scale
 
     /// <summary>The largest unscaled price accepted: <see cref="MaxMagnitude"/> × 10^<see cref="Scale"/>.</summary>
-    private const long MaxUnscaled = 999_999_999_999_999;
+    private static readonly long MaxUnscaled = decimal.ToInt64(MaxMagnitude * Factor);
 
     private static ReadOnlySpan<long> Pow10 => [1, 10, 100, 1_000, 10_000];
 

@@ -232,8 +232,7 @@ public static class RetailJson
     }
 
     /// <summary>What ends an unescaped JSON string's bytes: its closing quote, an escape, or a control character (invalid).</summary>
-    private static readonly SearchValues<byte> StringEnd = SearchValues.Create([(byte)'"', (byte)'\\',
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+    private static readonly SearchValues<byte> StringEnd = SearchValues.Create([(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(c => (byte)c)]);
 
     /// <summary>
     /// The fast path for the exact form <see cref="Write"/> produces — the eight fields in order, no whitespace, text
